@@ -1,0 +1,96 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+)
+
+// ErrInvalid marks an event no retry can fix: wrong type, missing fields,
+// malformed data. Functions answer it with 400 so the broker dead-letters it.
+var ErrInvalid = errors.New("invalid event")
+
+// Payload is one of the data types above.
+type Payload interface {
+	ClaimRequestedData | ClaimReservedData | ClaimRejectedData |
+		OrderQueuedData | OrderSettledData | ReconcileReportData
+	validate() error
+}
+
+// ClaimRequested is the event the captcha function publishes; its id is the
+// claim id.
+func ClaimRequested(d ClaimRequestedData) event.Event {
+	return build(TypeClaimRequested, SourceCaptcha, d.ClaimID, d.ClaimID, d.CampaignID, d.UserID, d.RequestedAt, d)
+}
+
+// ClaimReserved replies to a claim the pre-deduct script won.
+func ClaimReserved(d ClaimReservedData) event.Event {
+	return build(TypeClaimReserved, SourcePrededuct, d.ClaimID+"/reserved", d.ClaimID, d.CampaignID, d.UserID, d.ReservedAt, d)
+}
+
+// ClaimRejected replies to a claim that lost.
+func ClaimRejected(d ClaimRejectedData, at time.Time) event.Event {
+	return build(TypeClaimRejected, SourcePrededuct, d.ClaimID+"/rejected", d.ClaimID, d.CampaignID, d.UserID, at, d)
+}
+
+// OrderQueued replies to a reservation once its receipt token exists.
+func OrderQueued(d OrderQueuedData, at time.Time) event.Event {
+	return build(TypeOrderQueued, SourceEnqueue, d.ClaimID+"/queued", d.OrderNo, d.CampaignID, d.UserID, at, d)
+}
+
+// OrderSettled replies to a queued order once PostgreSQL holds it.
+func OrderSettled(d OrderSettledData) event.Event {
+	return build(TypeOrderSettled, SourceSettle, d.ClaimID+"/settled", d.OrderNo, d.CampaignID, d.UserID, d.SettledAt, d)
+}
+
+// ReconcileReport announces a finished reconcile pass.
+func ReconcileReport(id string, d ReconcileReportData, at time.Time) event.Event {
+	e := event.New()
+	e.SetID(id)
+	e.SetType(TypeReconcileReport)
+	e.SetSource(SourceReconcile)
+	e.SetTime(at)
+	_ = e.SetData(event.ApplicationJSON, d)
+	return e
+}
+
+func build(typ, source, id, subject, campaign, user string, at time.Time, data any) event.Event {
+	e := event.New()
+	e.SetID(id)
+	e.SetType(typ)
+	e.SetSource(source)
+	e.SetSubject(subject)
+	e.SetTime(at)
+	e.SetExtension(PartitionKeyExtension, PartitionKey(campaign, user))
+	// Marshalling a struct of strings, ints and times cannot fail.
+	_ = e.SetData(event.ApplicationJSON, data)
+	return e
+}
+
+// PartitionKey orders a user's events within a campaign.
+func PartitionKey(campaign, user string) string { return campaign + "/" + user }
+
+// Decode checks that e is of type typ and decodes and validates its payload.
+// Every error wraps ErrInvalid.
+func Decode[T Payload](e event.Event, typ string) (T, error) {
+	var d T
+	if err := e.Validate(); err != nil {
+		return d, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if e.Type() != typ {
+		return d, fmt.Errorf("%w: type %q, want %q", ErrInvalid, e.Type(), typ)
+	}
+	dec := json.NewDecoder(bytes.NewReader(e.Data()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return d, fmt.Errorf("%w: data: %v", ErrInvalid, err)
+	}
+	if err := d.validate(); err != nil {
+		return d, err
+	}
+	return d, nil
+}

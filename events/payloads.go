@@ -1,0 +1,118 @@
+package events
+
+import (
+	"fmt"
+	"time"
+)
+
+// ClaimRequestedData is a click the captcha function accepted.
+type ClaimRequestedData struct {
+	ClaimID     string    `json:"claim_id"`
+	CampaignID  string    `json:"campaign_id"`
+	UserID      string    `json:"user_id"`
+	SKU         string    `json:"sku"`
+	Qty         int       `json:"qty"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// ClaimReservedData is a claim the pre-deduct script won: stock is held for
+// it until PayBy. Seq is the user's n-th win in the campaign (1..limit); it
+// makes the order number deterministic. The win holds stock units
+// FirstSlot..FirstSlot+Qty-1 of the SKU (1..stock), which PostgreSQL keeps
+// unique so no unit is ever sold twice.
+type ClaimReservedData struct {
+	ClaimID    string    `json:"claim_id"`
+	CampaignID string    `json:"campaign_id"`
+	UserID     string    `json:"user_id"`
+	SKU        string    `json:"sku"`
+	Qty        int       `json:"qty"`
+	Seq        int       `json:"seq"`
+	FirstSlot  int       `json:"first_slot"`
+	ReservedAt time.Time `json:"reserved_at"`
+	PayBy      time.Time `json:"pay_by"`
+}
+
+// ClaimRejectedData is a claim that lost, with the reason.
+type ClaimRejectedData struct {
+	ClaimID    string `json:"claim_id"`
+	CampaignID string `json:"campaign_id"`
+	UserID     string `json:"user_id"`
+	Reason     string `json:"reason"`
+}
+
+// OrderQueuedData is a won claim with its signed receipt token: from here on
+// the win can only be settled, never lost.
+type OrderQueuedData struct {
+	ClaimID    string `json:"claim_id"`
+	CampaignID string `json:"campaign_id"`
+	UserID     string `json:"user_id"`
+	OrderNo    string `json:"order_no"`
+	Token      string `json:"token"`
+}
+
+// OrderSettledData is an order written to PostgreSQL.
+type OrderSettledData struct {
+	ClaimID    string    `json:"claim_id"`
+	CampaignID string    `json:"campaign_id"`
+	UserID     string    `json:"user_id"`
+	OrderNo    string    `json:"order_no"`
+	SettledAt  time.Time `json:"settled_at"`
+}
+
+// ReconcileReportData summarises one reconcile pass.
+type ReconcileReportData struct {
+	Campaigns  int    `json:"campaigns"`
+	Mismatches int    `json:"mismatches"`
+	ReportKey  string `json:"report_key"`
+}
+
+func (d ClaimRequestedData) validate() error {
+	if err := required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "sku", d.SKU); err != nil {
+		return err
+	}
+	return positive("qty", d.Qty)
+}
+
+func (d ClaimReservedData) validate() error {
+	if err := required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "sku", d.SKU); err != nil {
+		return err
+	}
+	if err := positive("qty", d.Qty); err != nil {
+		return err
+	}
+	if err := positive("seq", d.Seq); err != nil {
+		return err
+	}
+	return positive("first_slot", d.FirstSlot)
+}
+
+func (d ClaimRejectedData) validate() error {
+	return required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "reason", d.Reason)
+}
+
+func (d OrderQueuedData) validate() error {
+	return required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "order_no", d.OrderNo, "token", d.Token)
+}
+
+func (d OrderSettledData) validate() error {
+	return required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "order_no", d.OrderNo)
+}
+
+func (d ReconcileReportData) validate() error { return nil }
+
+// required takes name, value pairs and names the first empty value.
+func required(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			return fmt.Errorf("%w: %s is required", ErrInvalid, pairs[i])
+		}
+	}
+	return nil
+}
+
+func positive(name string, v int) error {
+	if v <= 0 {
+		return fmt.Errorf("%w: %s must be positive, got %d", ErrInvalid, name, v)
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+// Package events is the CloudEvent contract of the Surge chain: the event
+// types, their payloads, the constructors every stage uses to build them and
+// the validation every stage runs on what it receives.
+//
+// Types are reverse-DNS and versioned. Every reply has a type different from
+// its input, so a Trigger never routes a function's reply back to itself.
+// Event ids are deterministic per step (derived from the claim id), so a
+// redelivered input produces the very same reply and the broker and the
+// stages can deduplicate on source + id.
+package events
+
+// The event types of the chain, in the order a winning claim sees them.
+const (
+	TypeClaimRequested  = "dev.surgekit.claim.requested.v1"    // captcha → prededuct
+	TypeClaimReserved   = "dev.surgekit.claim.reserved.v1"     // prededuct → enqueue
+	TypeClaimRejected   = "dev.surgekit.claim.rejected.v1"     // prededuct, terminal
+	TypeOrderQueued     = "dev.surgekit.order.queued.v1"       // enqueue → settle
+	TypeOrderSettled    = "dev.surgekit.order.settled.v1"      // settle, terminal
+	TypeReconcileReport = "dev.surgekit.reconcile.reported.v1" // reconcile, terminal
+	// Ping is what a Knative PingSource sends; it drives reconcile.
+	TypePing = "dev.knative.sources.ping"
+)
+
+// Terminal lists the types no Trigger subscribes to: the end of a path.
+func Terminal() []string {
+	return []string{TypeClaimRejected, TypeOrderSettled, TypeReconcileReport}
+}
+
+// Sources: one URI reference per stage.
+const (
+	SourceCaptcha   = "/surge/captcha"
+	SourcePrededuct = "/surge/prededuct"
+	SourceEnqueue   = "/surge/enqueue"
+	SourceSettle    = "/surge/settle"
+	SourceReconcile = "/surge/reconcile"
+)
+
+// PartitionKeyExtension carries the ordering key (campaign/user) for brokers
+// that deliver in order per key (the Kafka broker).
+const PartitionKeyExtension = "partitionkey"
+
+// Rejection reasons, as the public API reports them.
+const (
+	ReasonSoldOut      = "sold_out"
+	ReasonLimitReached = "limit_reached"
+	ReasonNotOpen      = "not_open"
+	ReasonClosed       = "closed"
+	ReasonUnknownSKU   = "unknown_sku"
+	ReasonFailed       = "failed" // dead-lettered: the chain gave up on it
+)

@@ -1,0 +1,108 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+)
+
+// ingester stores events into the stream: from HTTP ingress, from
+// PingSources and from subscriber replies.
+type ingester struct {
+	store *store
+}
+
+// ingest validates e and stores it, deduplicated on source+id when dedup
+// is true. It returns once JetStream has acknowledged the event.
+func (g ingester) ingest(ctx context.Context, e *event.Event, dedup bool) error {
+	subject, err := subjectFor(e.Type())
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	id := ""
+	if dedup {
+		id = dedupID(e)
+	}
+	return g.store.publish(ctx, subject, data, id)
+}
+
+// ingressHandler accepts CloudEvents over HTTP, binary or structured.
+type ingressHandler struct {
+	ingester
+	log        *slog.Logger
+	brokerName string
+	maxBytes   int64
+}
+
+func (h ingressHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if b := r.PathValue("broker"); b != "" && b != h.brokerName {
+		writeError(w, http.StatusNotFound, "unknown_broker", fmt.Sprintf("no broker %q here", b))
+		return
+	}
+	e, status, err := h.readEvent(w, r)
+	if err != nil {
+		writeError(w, status, errorCode(status), err.Error())
+		return
+	}
+	if err := h.ingest(r.Context(), e, true); err != nil {
+		if errors.Is(err, errBadType) {
+			writeError(w, http.StatusBadRequest, "bad_type", err.Error())
+			return
+		}
+		h.log.ErrorContext(r.Context(), "ingress store failed", "id", e.ID(), "type", e.Type(), "source", e.Source(), "err", err)
+		writeError(w, http.StatusServiceUnavailable, "store_unavailable", "event not stored; retry")
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// readEvent reads a bounded body and decodes a valid CloudEvent from it.
+func (h ingressHandler) readEvent(w http.ResponseWriter, r *http.Request) (*event.Event, int, error) {
+	if r.ContentLength > h.maxBytes {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", h.maxBytes)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", h.maxBytes)
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("read body: %w", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	e, err := cehttp.NewEventFromHTTPRequest(r)
+	if err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("not a CloudEvent: %w", err)
+	}
+	if err := e.Validate(); err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("invalid CloudEvent: %w", err)
+	}
+	return e, 0, nil
+}
+
+func errorCode(status int) string {
+	if status == http.StatusRequestEntityTooLarge {
+		return "too_large"
+	}
+	return "invalid_event"
+}
+
+// writeError writes the Surge JSON error shape.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	body := map[string]map[string]string{"error": {"code": code, "message": msg}}
+	_ = json.NewEncoder(w).Encode(body) // the client is gone if this fails
+}

@@ -1,0 +1,116 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const subjectPrefix = "events."
+
+// store is the durable event log: an embedded NATS server with JetStream
+// file storage, reached through an in-process client connection.
+type store struct {
+	srv    *server.Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+func openStore(ctx context.Context, cfg Config) (*store, error) {
+	srv, err := server.NewServer(&server.Options{
+		ServerName:   "surge-broker",
+		DontListen:   true,
+		JetStream:    true,
+		StoreDir:     cfg.StoreDir,
+		SyncInterval: cfg.SyncInterval,
+		SyncAlways:   cfg.SyncAlways,
+		NoSigs:       true,
+		NoLog:        true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats server: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return nil, errors.New("nats server: not ready after 10s")
+	}
+	s := &store{srv: srv}
+	if err := s.connect(ctx, cfg); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *store) connect(ctx context.Context, cfg Config) error {
+	nc, err := nats.Connect("", nats.InProcessServer(s.srv), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("nats connect: %w", err)
+	}
+	s.nc = nc
+	if s.js, err = jetstream.New(nc); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	s.stream, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       "broker-" + cfg.BrokerName,
+		Subjects:   []string{subjectPrefix + ">"},
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.InterestPolicy, // an event goes once every trigger acked it
+		Duplicates: cfg.DedupWindow,
+	})
+	if err != nil {
+		return fmt.Errorf("create stream: %w", err)
+	}
+	return nil
+}
+
+// publish stores one encoded event and returns once JetStream acknowledged
+// it. A non-empty msgID makes JetStream drop re-sends within its window.
+func (s *store) publish(ctx context.Context, subject string, data []byte, msgID string) error {
+	msg := nats.NewMsg(subject)
+	msg.Data = data
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	if _, err := s.js.PublishMsg(ctx, msg, opts...); err != nil {
+		return fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+// pruneConsumers deletes durable consumers of triggers that no longer exist,
+// so that interest retention does not keep their events forever.
+func (s *store) pruneConsumers(ctx context.Context, keep map[string]bool) error {
+	names := s.stream.ConsumerNames(ctx)
+	var stale []string
+	for n := range names.Name() {
+		if !keep[n] {
+			stale = append(stale, n)
+		}
+	}
+	if err := names.Err(); err != nil {
+		return fmt.Errorf("list consumers: %w", err)
+	}
+	for _, n := range stale {
+		if err := s.stream.DeleteConsumer(ctx, n); err != nil {
+			return fmt.Errorf("delete stale consumer %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+func (s *store) close() {
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	s.srv.Shutdown()
+	s.srv.WaitForShutdown()
+}

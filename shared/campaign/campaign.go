@@ -1,0 +1,134 @@
+// Package campaign is the campaign model: what an operator creates, its
+// validation, and its storage in PostgreSQL (the system of record).
+package campaign
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Kinds of campaign.
+const (
+	KindSale = "sale"
+	KindRain = "rain"
+)
+
+// Campaign is a sale (items with scarce stock) or a rain (a budget split
+// into red packets).
+type Campaign struct {
+	ID            string    `json:"id"`
+	Kind          string    `json:"kind"`
+	Title         string    `json:"title"`
+	Items         []Item    `json:"items,omitempty"`
+	Budget        int64     `json:"budget,omitempty"`
+	Packets       int       `json:"packets,omitempty"`
+	PerUserLimit  int       `json:"per_user_limit"`
+	StartsAt      time.Time `json:"starts_at"`
+	EndsAt        time.Time `json:"ends_at"`
+	PaymentWindow Duration  `json:"payment_window"`
+	Captcha       bool      `json:"captcha"`
+}
+
+// Item is one SKU on sale: Stock units at Price (cents).
+type Item struct {
+	SKU   string `json:"sku"`
+	Stock int    `json:"stock"`
+	Price int64  `json:"price"`
+}
+
+// MaxItems bounds the SKUs of one campaign.
+const MaxItems = 100
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// ValidID reports whether id can name a campaign or a SKU: lower-case
+// letters, digits, '-' and '_', up to 64 characters (never a dot, a colon
+// or a brace: ids appear inside claim ids, order numbers and Redis keys).
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// Item returns the item with sku.
+func (c *Campaign) Item(sku string) (Item, bool) {
+	for _, it := range c.Items {
+		if it.SKU == sku {
+			return it, true
+		}
+	}
+	return Item{}, false
+}
+
+// Validate names the first thing wrong with c.
+func (c *Campaign) Validate() error {
+	switch {
+	case !ValidID(c.ID):
+		return fmt.Errorf("id %q: want 1-64 of [a-z0-9_-], starting with a letter or digit", c.ID)
+	case c.Kind != KindSale && c.Kind != KindRain:
+		return fmt.Errorf("kind %q: want %q or %q", c.Kind, KindSale, KindRain)
+	case c.PerUserLimit <= 0:
+		return fmt.Errorf("per_user_limit must be positive")
+	case c.StartsAt.IsZero() || c.EndsAt.IsZero():
+		return fmt.Errorf("starts_at and ends_at are required")
+	case !c.EndsAt.After(c.StartsAt):
+		return fmt.Errorf("ends_at must be after starts_at")
+	case c.PaymentWindow.Duration < 0:
+		return fmt.Errorf("payment_window must not be negative")
+	}
+	if c.Kind == KindSale {
+		return c.validateItems()
+	}
+	return nil
+}
+
+func (c *Campaign) validateItems() error {
+	if len(c.Items) == 0 || len(c.Items) > MaxItems {
+		return fmt.Errorf("a sale needs 1 to %d items", MaxItems)
+	}
+	seen := make(map[string]bool, len(c.Items))
+	for _, it := range c.Items {
+		switch {
+		case !ValidID(it.SKU):
+			return fmt.Errorf("sku %q: want 1-64 of [a-z0-9_-]", it.SKU)
+		case seen[it.SKU]:
+			return fmt.Errorf("sku %q listed twice", it.SKU)
+		case it.Stock <= 0:
+			return fmt.Errorf("sku %q: stock must be positive", it.SKU)
+		case it.Price < 0:
+			return fmt.Errorf("sku %q: price must not be negative", it.SKU)
+		}
+		seen[it.SKU] = true
+	}
+	return nil
+}
+
+// State is where a campaign stands at an instant.
+func (c *Campaign) State(now time.Time) string {
+	switch {
+	case now.Before(c.StartsAt):
+		return "upcoming"
+	case !now.Before(c.EndsAt):
+		return "closed"
+	default:
+		return "open"
+	}
+}
+
+// Duration is a time.Duration written as a Go duration string ("10m").
+type Duration struct{ time.Duration }
+
+// MarshalJSON writes "10m0s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "10m".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: want a string like \"10m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	d.Duration = v
+	return nil
+}

@@ -1,0 +1,69 @@
+package fn
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/cloudevents/sdk-go/v2/binding"
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/surgekit/surge/shared/httpapi"
+)
+
+// MaxEventBytes bounds an incoming event; larger bodies get 413.
+const MaxEventBytes = 1 << 20
+
+// eventHost turns HTTP requests into Handle calls and results into status
+// codes and reply events.
+type eventHost struct {
+	fn  EventHandler
+	log *slog.Logger
+}
+
+func (h *eventHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "CloudEvents are POSTed"))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxEventBytes)
+	e, err := cehttp.NewEventFromHTTPRequest(r)
+	if err != nil {
+		h.rejectMalformed(w, err)
+		return
+	}
+	if err := e.Validate(); err != nil {
+		h.rejectMalformed(w, err)
+		return
+	}
+	reply, err := h.fn.Handle(r.Context(), *e)
+	h.respond(w, r, e, reply, err)
+}
+
+func (h *eventHost) rejectMalformed(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "event body over 1 MiB"))
+		return
+	}
+	h.log.Warn("malformed cloudevent", "error", err.Error())
+	httpapi.WriteError(w, httpapi.Errorf(http.StatusBadRequest, "malformed_event", "%v", err))
+}
+
+func (h *eventHost) respond(w http.ResponseWriter, r *http.Request, in *event.Event, reply *event.Event, err error) {
+	log := h.log.With("event_id", in.ID(), "event_type", in.Type(), "event_source", in.Source())
+	if err != nil {
+		status := Status(err)
+		log.Error("handle event", "status", status, "error", err.Error())
+		httpapi.WriteError(w, httpapi.Errorf(status, "handle_failed", "%v", err))
+		return
+	}
+	if reply == nil {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	if werr := cehttp.WriteResponseWriter(r.Context(), binding.ToMessage(reply), http.StatusOK, w); werr != nil {
+		log.Error("write reply", "error", werr.Error())
+	}
+}

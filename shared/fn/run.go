@@ -1,0 +1,152 @@
+package fn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// DrainTimeout bounds the graceful shutdown after SIGTERM.
+const DrainTimeout = 20 * time.Second
+
+// ListenAddress is where a function listens: LISTEN_ADDRESS, then PORT,
+// then 8080.
+func ListenAddress(getenv func(string) string) string {
+	if a := getenv("LISTEN_ADDRESS"); a != "" {
+		return a
+	}
+	if p := getenv("PORT"); p != "" {
+		return ":" + p
+	}
+	return ":8080"
+}
+
+// Run serves f until ctx ends or the process gets SIGTERM/SIGINT, then
+// drains in-flight requests and calls f's Stop hook.
+func Run(ctx context.Context, log *slog.Logger, f Function) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if s, ok := f.(Starter); ok {
+		if err := s.Start(ctx, environ()); err != nil {
+			return fmt.Errorf("start: %w", err)
+		}
+	}
+	h, err := newHost(log, f)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", ListenAddress(os.Getenv))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: h.routes(), ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("serving", "address", ln.Addr().String())
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	return h.drain(srv, f)
+}
+
+// host carries the health state beside the function's own handler.
+type host struct {
+	log      *slog.Logger
+	f        Function
+	handler  http.Handler
+	draining atomic.Bool
+}
+
+func newHost(log *slog.Logger, f Function) (*host, error) {
+	handler, err := handlerFor(log, f)
+	if err != nil {
+		return nil, err
+	}
+	return &host{log: log, f: f, handler: handler}, nil
+}
+
+func (h *host) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health/readiness", h.readiness)
+	mux.HandleFunc("GET /health/liveness", h.liveness)
+	mux.Handle("/", h.handler)
+	return mux
+}
+
+func (h *host) readiness(w http.ResponseWriter, r *http.Request) {
+	ok, err := true, error(nil)
+	if rr, is := h.f.(ReadinessReporter); is {
+		ok, err = rr.Ready(r.Context())
+	}
+	health(w, ok && err == nil && !h.draining.Load(), err)
+}
+
+func (h *host) liveness(w http.ResponseWriter, r *http.Request) {
+	ok, err := true, error(nil)
+	if lr, is := h.f.(LivenessReporter); is {
+		ok, err = lr.Alive(r.Context())
+	}
+	health(w, ok && err == nil, err)
+}
+
+func health(w http.ResponseWriter, ok bool, err error) {
+	if ok {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("OK"))
+		return
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	if err != nil {
+		_, _ = w.Write([]byte(err.Error()))
+	}
+}
+
+// drain stops taking traffic, waits for in-flight requests and runs Stop.
+func (h *host) drain(srv *http.Server, f Function) error {
+	h.draining.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), DrainTimeout)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if s, ok := f.(Stopper); ok {
+		err = errors.Join(err, s.Stop(ctx))
+	}
+	h.log.Info("stopped")
+	return err
+}
+
+func environ() map[string]string {
+	env := make(map[string]string)
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// NewLogger is the JSON logger every function writes to stderr, tagged with
+// the function's name.
+func NewLogger(function string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("function", function)
+}
+
+// Handler is f as Run serves it (health paths included), for tests that
+// drive a function through httptest.
+func Handler(log *slog.Logger, f Function) (http.Handler, error) {
+	h, err := newHost(log, f)
+	if err != nil {
+		return nil, err
+	}
+	return h.routes(), nil
+}

@@ -1,0 +1,72 @@
+// Package httpapi holds the public API's wire conventions: JSON bodies, the
+// error shape {"error": {"code", "message"}}, and bounded request decoding.
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// MaxBodyBytes bounds a request body of the public API; larger ones get 413.
+const MaxBodyBytes = 16 << 10
+
+// Error is an API error: a status, a stable machine-readable code and a
+// message for people.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// Errorf builds an *Error.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WriteJSON writes v with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteError writes err in the public error shape. An error that is not an
+// *Error is an internal one: its text is not shown to the client.
+func WriteError(w http.ResponseWriter, err error) {
+	var apiErr *Error
+	if !errors.As(err, &apiErr) {
+		apiErr = Errorf(http.StatusInternalServerError, "internal", "internal error")
+	}
+	if apiErr.Status == http.StatusServiceUnavailable || apiErr.Status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	WriteJSON(w, apiErr.Status, map[string]*Error{"error": apiErr})
+}
+
+// DecodeJSON reads a JSON object of at most MaxBodyBytes into v, rejecting
+// unknown fields and trailing data: 413 when too large, 400 when malformed.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body over %d bytes", MaxBodyBytes)
+		}
+		return Errorf(http.StatusBadRequest, "unreadable_body", "read body: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Errorf(http.StatusBadRequest, "malformed_json", "%v", err)
+	}
+	if dec.More() {
+		return Errorf(http.StatusBadRequest, "malformed_json", "trailing data after the JSON object")
+	}
+	return nil
+}

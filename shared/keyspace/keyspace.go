@@ -1,0 +1,65 @@
+// Package keyspace names every Redis key Surge uses. All keys of one
+// campaign share the hash tag {c:<campaign>} and all keys of one user's
+// wallet share {u:<user>}, so every Lua script touches one Redis Cluster
+// slot. A prefix keeps deployments (and tests) apart on one server.
+package keyspace
+
+import "strings"
+
+// Space is a key prefix, "surge" unless configured.
+type Space struct{ prefix string }
+
+// New returns the key space under prefix ("surge" when empty).
+func New(prefix string) Space {
+	if prefix == "" {
+		prefix = "surge"
+	}
+	return Space{prefix: prefix}
+}
+
+// Campaign returns the keys of one campaign.
+func (s Space) Campaign(id string) Campaign {
+	return Campaign{tag: s.prefix + ":{c:" + id + "}"}
+}
+
+// User returns the keys of one user's wallet.
+func (s Space) User(id string) User {
+	return User{tag: s.prefix + ":{u:" + id + "}"}
+}
+
+// Campaign keys, all in one slot.
+type Campaign struct{ tag string }
+
+// Meta is the hash the pre-deduct script reads: window, limit, spec.
+func (c Campaign) Meta() string { return c.tag + ":meta" }
+
+// Stock is the remaining units of a SKU. Missing means fail closed.
+func (c Campaign) Stock(sku string) string { return c.tag + ":stock:" + sku }
+
+// Held is the hash user → units reserved or won in this campaign.
+func (c Campaign) Held() string { return c.tag + ":held" }
+
+// Claim is the hash recording one claim's state.
+func (c Campaign) Claim(claimID string) string { return c.tag + ":claim:" + claimID }
+
+// Inflight is the hash claim id → units reserved but not yet settled.
+func (c Campaign) Inflight() string { return c.tag + ":inflight" }
+
+// Challenge is one captcha challenge, deleted when answered.
+func (c Campaign) Challenge(id string) string { return c.tag + ":challenge:" + id }
+
+// User keys, all in one slot.
+type User struct{ tag string }
+
+// Pending is the hash order number → receipt token of wins not yet settled.
+func (u User) Pending() string { return u.tag + ":pending" }
+
+// ClaimID joins a campaign id and a unique suffix. Campaign ids never hold a
+// dot, so the campaign of a claim (and so its Redis slot) is recoverable.
+func ClaimID(campaign, unique string) string { return campaign + "." + unique }
+
+// CampaignOfClaim returns the campaign part of a claim id.
+func CampaignOfClaim(claimID string) (string, bool) {
+	c, _, ok := strings.Cut(claimID, ".")
+	return c, ok && c != ""
+}
