@@ -38,6 +38,7 @@ type MinIO struct {
 // StartMinIO starts MinIO with its data in dir/data, building the pinned
 // binary first when it is not cached.
 func StartMinIO(ctx context.Context, dir string, log *slog.Logger) (*MinIO, error) {
+	log = orDiscard(log)
 	bin, err := minioBinary(ctx, log)
 	if err != nil {
 		return nil, fmt.Errorf("start minio: %w", err)

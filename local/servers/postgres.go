@@ -39,6 +39,7 @@ type Postgres struct {
 // exists (data survives restarts), starts postgres and waits until a
 // connection works.
 func StartPostgres(ctx context.Context, opt PostgresOptions) (*Postgres, error) {
+	opt.Log = orDiscard(opt.Log)
 	pg, err := preparePostgres(ctx, opt)
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)

@@ -24,6 +24,7 @@ type Redis struct {
 // StartRedis starts redis-server with its state (AOF, log) in dir,
 // installing it first when it is missing and that is possible.
 func StartRedis(ctx context.Context, dir string, log *slog.Logger) (*Redis, error) {
+	log = orDiscard(log)
 	bin, err := redisBinary(ctx, log)
 	if err != nil {
 		return nil, fmt.Errorf("start redis: %w", err)

@@ -30,9 +30,7 @@ func Start(ctx context.Context, opt Options) (*Set, error) {
 	if opt.Dir == "" {
 		return nil, errors.New("start servers: Options.Dir is empty")
 	}
-	if opt.Log == nil {
-		opt.Log = slog.New(slog.DiscardHandler)
-	}
+	opt.Log = orDiscard(opt.Log)
 	dir, err := filepath.Abs(opt.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("start servers: %w", err)
@@ -87,4 +85,11 @@ func (s *Set) Stop() error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }

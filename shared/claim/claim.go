@@ -1,0 +1,191 @@
+// Package claim records each claim's state in Redis, in its campaign's slot:
+// created pending by the captcha function, decided by the pre-deduct script
+// (which writes the same hash fields from Lua), given its order number and
+// receipt token by enqueue, marked settled by settle, read by query.
+package claim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/shared/keyspace"
+)
+
+// States of a claim.
+const (
+	Pending  = "pending"
+	Reserved = "reserved"
+	Rejected = "rejected"
+	Settled  = "settled"
+	Released = "released"
+)
+
+// Final reports whether a claim in state s will not change again (a
+// reserved claim still settles or is released).
+func Final(s string) bool { return s == Rejected || s == Settled || s == Released }
+
+// Hash fields of a claim record. The pre-deduct Lua script writes
+// FieldState, FieldReason, FieldSeq, FieldFirstSlot and FieldUpdated too.
+const (
+	FieldUser      = "user"
+	FieldSKU       = "sku"
+	FieldQty       = "qty"
+	FieldState     = "state"
+	FieldReason    = "reason"
+	FieldSeq       = "seq"
+	FieldFirstSlot = "first_slot"
+	FieldOrderNo   = "order_no"
+	FieldToken     = "token"
+	FieldCreated   = "created_ms"
+	FieldUpdated   = "updated_ms"
+)
+
+// TTL is how long a claim record outlives its last change.
+const TTL = 7 * 24 * time.Hour
+
+// ErrNotFound: no claim with that id.
+var ErrNotFound = errors.New("claim not found")
+
+// Record is one claim as the API shows it.
+type Record struct {
+	ID         string    `json:"claim_id"`
+	CampaignID string    `json:"campaign_id"`
+	UserID     string    `json:"user_id"`
+	SKU        string    `json:"sku,omitempty"`
+	Qty        int       `json:"qty"`
+	State      string    `json:"state"`
+	Reason     string    `json:"reason,omitempty"`
+	OrderNo    string    `json:"order_no,omitempty"`
+	Token      string    `json:"receipt_token,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Store reads and writes claim records.
+type Store struct {
+	rdb  redis.UniversalClient
+	keys keyspace.Space
+}
+
+// NewStore returns a Store in key space keys.
+func NewStore(rdb redis.UniversalClient, keys keyspace.Space) *Store {
+	return &Store{rdb: rdb, keys: keys}
+}
+
+func (s *Store) key(claimID string) (string, error) {
+	campaign, ok := keyspace.CampaignOfClaim(claimID)
+	if !ok {
+		return "", fmt.Errorf("claim %q: %w", claimID, ErrNotFound)
+	}
+	return s.keys.Campaign(campaign).Claim(claimID), nil
+}
+
+// createPending writes the record only when the claim is new.
+var createPending = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`)
+
+// CreatePending records a new claim as pending; created is false when a
+// claim with that id exists already (a retried click), which is left as is.
+func (s *Store) CreatePending(ctx context.Context, r Record) (created bool, err error) {
+	key, err := s.key(r.ID)
+	if err != nil {
+		return false, err
+	}
+	now := strconv.FormatInt(r.CreatedAt.UnixMilli(), 10)
+	n, err := createPending.Run(ctx, s.rdb, []string{key}, TTL.Milliseconds(),
+		FieldUser, r.UserID, FieldSKU, r.SKU, FieldQty, r.Qty, FieldState, Pending,
+		FieldCreated, now, FieldUpdated, now).Int()
+	if err != nil {
+		return false, fmt.Errorf("create claim %s: %w", r.ID, err)
+	}
+	return n == 1, nil
+}
+
+// Delete removes a claim that was never published (its click failed).
+func (s *Store) Delete(ctx context.Context, claimID string) error {
+	key, err := s.key(claimID)
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.Del(ctx, key).Err(); err != nil {
+		return fmt.Errorf("delete claim %s: %w", claimID, err)
+	}
+	return nil
+}
+
+// Get returns the record of claimID.
+func (s *Store) Get(ctx context.Context, claimID string) (Record, error) {
+	key, err := s.key(claimID)
+	if err != nil {
+		return Record{}, err
+	}
+	h, err := s.rdb.HGetAll(ctx, key).Result()
+	if err != nil {
+		return Record{}, fmt.Errorf("get claim %s: %w", claimID, err)
+	}
+	if len(h) == 0 {
+		return Record{}, fmt.Errorf("claim %s: %w", claimID, ErrNotFound)
+	}
+	return decode(claimID, h), nil
+}
+
+func decode(claimID string, h map[string]string) Record {
+	campaign, _ := keyspace.CampaignOfClaim(claimID)
+	qty, _ := strconv.Atoi(h[FieldQty])
+	return Record{
+		ID: claimID, CampaignID: campaign, UserID: h[FieldUser], SKU: h[FieldSKU], Qty: qty,
+		State: h[FieldState], Reason: h[FieldReason], OrderNo: h[FieldOrderNo], Token: h[FieldToken],
+		CreatedAt: millis(h[FieldCreated]), UpdatedAt: millis(h[FieldUpdated]),
+	}
+}
+
+func millis(s string) time.Time {
+	ms, _ := strconv.ParseInt(s, 10, 64)
+	return time.UnixMilli(ms).UTC()
+}
+
+// setIf updates fields only when the claim is in state ARGV[1], so a late
+// duplicate can never move a claim backwards (settled → reserved).
+var setIf = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`)
+
+// SetQueued records the order number and receipt token of a reserved claim.
+func (s *Store) SetQueued(ctx context.Context, claimID, orderNo, token string, at time.Time) error {
+	return s.update(ctx, claimID, Reserved, FieldOrderNo, orderNo, FieldToken, token,
+		FieldUpdated, strconv.FormatInt(at.UnixMilli(), 10))
+}
+
+// SetSettled marks a reserved claim settled.
+func (s *Store) SetSettled(ctx context.Context, claimID string, at time.Time) error {
+	return s.update(ctx, claimID, Reserved, FieldState, Settled,
+		FieldUpdated, strconv.FormatInt(at.UnixMilli(), 10))
+}
+
+// SetRejected finalises a claim still pending (a dead-lettered request).
+func (s *Store) SetRejected(ctx context.Context, claimID, reason string, at time.Time) error {
+	return s.update(ctx, claimID, Pending, FieldState, Rejected, FieldReason, reason,
+		FieldUpdated, strconv.FormatInt(at.UnixMilli(), 10))
+}
+
+func (s *Store) update(ctx context.Context, claimID, from string, fields ...any) error {
+	key, err := s.key(claimID)
+	if err != nil {
+		return err
+	}
+	args := append([]any{from, TTL.Milliseconds()}, fields...)
+	if err := setIf.Run(ctx, s.rdb, []string{key}, args...).Err(); err != nil {
+		return fmt.Errorf("update claim %s: %w", claimID, err)
+	}
+	return nil
+}
