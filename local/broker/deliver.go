@@ -14,6 +14,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// maxReplyBytes bounds a reply event read from a subscriber.
+const maxReplyBytes = 4 << 20
+
 // errorDataBytes bounds the response body carried in knativeerrordata.
 const errorDataBytes = 1024
 
@@ -107,7 +110,7 @@ func (d *dispatcher) send(ctx context.Context, url string, e *event.Event) resul
 // none. A malformed reply event is an error (not retried: it would be
 // malformed again).
 func readReply(ctx context.Context, resp *http.Response) (*event.Event, error) {
-	msg := cehttp.NewMessageFromHttpResponse(resp)
+	msg := cehttp.NewMessage(resp.Header, io.NopCloser(io.LimitReader(resp.Body, maxReplyBytes)))
 	if msg.ReadEncoding() == binding.EncodingUnknown {
 		return nil, nil
 	}

@@ -80,6 +80,11 @@ func (d *dispatcher) run(ctx, deliverCtx context.Context, inflight *sync.WaitGro
 				return nil
 			}
 			d.log.WarnContext(ctx, "pull failed", "trigger", d.route.name, "err", err)
+			select { // do not spin on a persistent error
+			case <-ctx.Done():
+				return nil
+			case <-time.After(100 * time.Millisecond):
+			}
 			continue
 		}
 		inflight.Add(1)
