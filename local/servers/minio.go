@@ -2,6 +2,7 @@ package servers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,13 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Fixed development credentials and region of every MinIO we start.
 const (
-	MinIOAccessKey = "surgeminio"
-	MinIOSecretKey = "surgeminio-dev-secret"
-	MinIORegion    = "us-east-1"
+	MinIOUser     = "surgeminio"
+	MinIOPassword = "surgeminio-dev-secret"
+	MinIORegion   = "us-east-1"
 )
 
 // MinIO is a single-drive MinIO server child process.
@@ -46,7 +48,7 @@ func StartMinIO(ctx context.Context, dir string, log *slog.Logger) (*MinIO, erro
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, fmt.Errorf("start minio: %w", err)
 	}
-	m := &MinIO{AccessKey: MinIOAccessKey, SecretKey: MinIOSecretKey, Region: MinIORegion, dir: dir}
+	m := &MinIO{AccessKey: MinIOUser, SecretKey: MinIOPassword, Region: MinIORegion, dir: dir}
 	err = onFreePorts(ctx, 2, func(ctx context.Context, ports []int) error {
 		return m.run(ctx, bin, ports[0], ports[1])
 	})
@@ -124,10 +126,12 @@ func (m *MinIO) Client() *s3.Client {
 	})
 }
 
-// CreateBucket creates bucket name.
+// CreateBucket creates bucket name. A bucket we already own is not an
+// error (as in S3 us-east-1), so `make up` can call it on every start.
 func (m *MinIO) CreateBucket(ctx context.Context, name string) error {
 	_, err := m.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
-	if err != nil {
+	var owned *types.BucketAlreadyOwnedByYou
+	if err != nil && !errors.As(err, &owned) {
 		return fmt.Errorf("create bucket %s: %w", name, err)
 	}
 	return nil

@@ -77,6 +77,9 @@ func checkPostgres(ctx context.Context, t *testing.T, pg *Postgres) {
 	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil || db != "check_db" {
 		t.Fatalf("current_database() = %q, %v; want check_db", db, err)
 	}
+	if _, err := pg.CreateDatabase(ctx, "check_db"); !errors.Is(err, ErrDatabaseExists) {
+		t.Fatalf("CreateDatabase twice: err = %v; want ErrDatabaseExists", err)
+	}
 	// DropDatabase must disconnect the open session (WITH (FORCE)).
 	if err := pg.DropDatabase(ctx, "check_db"); err != nil {
 		t.Fatal(err)
@@ -89,6 +92,9 @@ func checkPostgres(ctx context.Context, t *testing.T, pg *Postgres) {
 func checkMinIO(ctx context.Context, t *testing.T, m *MinIO) {
 	if err := m.CreateBucket(ctx, "check-bucket"); err != nil {
 		t.Fatal(err)
+	}
+	if err := m.CreateBucket(ctx, "check-bucket"); err != nil {
+		t.Fatalf("CreateBucket of a bucket we own: %v; want nil", err)
 	}
 	c := m.Client()
 	_, err := c.PutObject(ctx, &s3.PutObjectInput{
@@ -197,19 +203,5 @@ func setKey(ctx context.Context, t *testing.T, url, k, v string) {
 	defer c.Close()
 	if err := c.Set(ctx, k, v, 0).Err(); err != nil {
 		t.Fatalf("SET %s: %v", k, err)
-	}
-}
-
-func TestFreePortsDistinct(t *testing.T) {
-	ports, err := freePorts(5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[int]bool{}
-	for _, p := range ports {
-		if p <= 0 || seen[p] {
-			t.Fatalf("freePorts(5) = %v; want 5 distinct positive ports", ports)
-		}
-		seen[p] = true
 	}
 }
