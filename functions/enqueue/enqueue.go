@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/pending"
+	"github.com/surgekit/surge/shared/receipt"
+)
+
+// Config is what the enqueue function needs; zero durations get defaults.
+type Config struct {
+	Redis   redis.UniversalClient
+	Keys    keyspace.Space
+	Signer  *receipt.Signer
+	Timeout time.Duration    // deadline of one event's Redis work, 2s by default
+	SpecTTL time.Duration    // how long a campaign spec is cached, 5s by default
+	Now     func() time.Time // time.Now by default
+}
+
+func (c *Config) defaults() error {
+	if c.Redis == nil || c.Signer == nil {
+		return errors.New("enqueue: Redis and Signer are required")
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if c.SpecTTL <= 0 {
+		c.SpecTTL = 5 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Function turns a reservation into a signed receipt token: it mints the
+// token, puts it on the user's pending list, records it on the claim and
+// replies order.queued for settle. Every step is idempotent, so a
+// redelivered reservation changes nothing and gets the identical reply.
+type Function struct {
+	cfg     Config
+	claims  *claim.Store
+	pending *pending.Store
+	prices  *prices
+}
+
+// New returns the enqueue function.
+func New(cfg Config) (*Function, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	return &Function{
+		cfg:     cfg,
+		claims:  claim.NewStore(cfg.Redis, cfg.Keys),
+		pending: pending.NewStore(cfg.Redis, cfg.Keys),
+		prices:  newPrices(cfg.Redis, cfg.Keys, cfg.SpecTTL, cfg.Now),
+	}, nil
+}
+
+// Ready answers true while Redis answers.
+func (f *Function) Ready(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	if err := f.cfg.Redis.Ping(ctx).Err(); err != nil {
+		return false, fmt.Errorf("redis: %w", err)
+	}
+	return true, nil
+}
+
+// Handle mints and records the receipt of one claim.reserved event.
+func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	d, err := events.Decode[events.ClaimReservedData](e, events.TypeClaimReserved)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(d); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	token, orderNo, err := f.mint(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.record(ctx, d, orderNo, token); err != nil {
+		return nil, err
+	}
+	reply := events.OrderQueued(events.OrderQueuedData{
+		ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID, OrderNo: orderNo, Token: token,
+	}, d.ReservedAt)
+	return &reply, nil
+}
+
+// check rejects what Decode lets through but no receipt can be made of.
+func check(d events.ClaimReservedData) error {
+	if c, ok := keyspace.CampaignOfClaim(d.ClaimID); !ok || c != d.CampaignID {
+		return fmt.Errorf("%w: claim %s is not of campaign %s", events.ErrInvalid, d.ClaimID, d.CampaignID)
+	}
+	if d.ReservedAt.IsZero() || d.PayBy.IsZero() {
+		return fmt.Errorf("%w: reserved_at and pay_by are required", events.ErrInvalid)
+	}
+	return nil
+}
+
+// mint builds and signs the receipt: the same reservation always gives the
+// same order number and the byte-identical token.
+func (f *Function) mint(ctx context.Context, d events.ClaimReservedData) (token, orderNo string, err error) {
+	amount, err := f.prices.amount(ctx, d.CampaignID, d.SKU, d.Qty)
+	if err != nil {
+		return "", "", err
+	}
+	orderNo = receipt.OrderNo(d.CampaignID, d.SKU, d.UserID, d.Seq)
+	token, err = f.cfg.Signer.Sign(receipt.Receipt{
+		TokenID: d.ClaimID, OrderNo: orderNo, CampaignID: d.CampaignID, SKU: d.SKU, UserID: d.UserID,
+		Qty: d.Qty, Seq: d.Seq, FirstSlot: d.FirstSlot, Amount: amount,
+		ReservedAt: d.ReservedAt, PayBy: d.PayBy,
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %v", events.ErrInvalid, err)
+	}
+	return token, orderNo, nil
+}
+
+// record puts the token on the user's pending list, then on the claim, so a
+// client that sees the order number on its claim finds the order pending.
+// A claim already final (settled, released) is left alone: re-adding its
+// token would resurrect a pending entry settle has removed.
+func (f *Function) record(ctx context.Context, d events.ClaimReservedData, orderNo, token string) error {
+	rec, err := f.claims.Get(ctx, d.ClaimID)
+	if err != nil && !errors.Is(err, claim.ErrNotFound) {
+		return err
+	}
+	if claim.Final(rec.State) || (rec.OrderNo == orderNo && rec.Token == token) {
+		return nil
+	}
+	if _, err := f.pending.Add(ctx, d.UserID, orderNo, token); err != nil {
+		return err
+	}
+	return f.claims.SetQueued(ctx, d.ClaimID, orderNo, token, f.cfg.Now())
+}

@@ -1,0 +1,79 @@
+// Command query serves the read side of the public API: a claim's status,
+// the caller's orders (settled in PostgreSQL plus pending tokens in Redis,
+// merged at read time) and the public keys of the receipt tokens.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/receipt"
+)
+
+func main() {
+	log := fn.NewLogger("query")
+	if err := run(context.Background(), log); err != nil {
+		log.Error("query stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+// settings is the environment of the function, read once.
+type settings struct {
+	env       connect.Env
+	jwtSecret []byte // SURGE_JWT_SECRET
+	seed      []byte // SURGE_RECEIPT_KEY
+}
+
+func loadSettings(getenv func(string) string) (settings, error) {
+	env, err := connect.LoadEnv(getenv)
+	if err != nil {
+		return settings{}, err
+	}
+	if err := connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
+		"SURGE_JWT_SECRET", getenv("SURGE_JWT_SECRET"), "SURGE_RECEIPT_KEY", getenv("SURGE_RECEIPT_KEY")); err != nil {
+		return settings{}, err
+	}
+	seed, err := receipt.DecodeSeed(getenv("SURGE_RECEIPT_KEY"))
+	if err != nil {
+		return settings{}, err
+	}
+	return settings{env: env, jwtSecret: []byte(getenv("SURGE_JWT_SECRET")), seed: seed}, nil
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	s, err := loadSettings(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	signer, err := receipt.NewSigner(s.seed)
+	if err != nil {
+		return err
+	}
+	dialCtx, cancel := context.WithTimeout(ctx, 10*s.env.Timeout)
+	defer cancel()
+	rdb, err := connect.Redis(dialCtx, s.env.RedisURL, 0)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	db, err := connect.Postgres(dialCtx, s.env.DatabaseURL, 0)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	f, err := New(Config{
+		Redis: rdb, DB: db, Keys: keyspace.New(s.env.KeyPrefix), Users: auth.NewUsers(s.jwtSecret),
+		Receipts: receipt.NewVerifier(signer.Public()), Timeout: s.env.Timeout, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	return fn.Run(ctx, log, f)
+}

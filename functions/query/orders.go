@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/pending"
+	"github.com/surgekit/surge/shared/receipt"
+)
+
+// orderList is the body of GET /v1/orders.
+type orderList struct {
+	Orders []pending.Entry `json:"orders"`
+	pending.Totals
+}
+
+// orders answers GET /v1/orders: the caller's settled orders plus the
+// pending tokens not yet settled, each order once.
+func (f *Function) orders(w http.ResponseWriter, r *http.Request) error {
+	user, err := f.user(r)
+	if err != nil {
+		return err
+	}
+	entries, err := f.merged(r.Context(), user)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.WriteJSON(w, http.StatusOK, orderList{Orders: entries, Totals: pending.Total(entries)})
+	return nil
+}
+
+// merged reads the pending tokens FIRST and the settled orders SECOND.
+// Settle commits PostgreSQL before it removes the pending token, so a win
+// settling between the two reads shows in both (Merge keeps it once);
+// reading PostgreSQL first could find it in neither and miss it.
+func (f *Function) merged(ctx context.Context, user string) ([]pending.Entry, error) {
+	tokens, err := f.pendingTokens(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	settled, err := f.settled(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	return pending.Merge(settled, f.verified(user, tokens)), nil
+}
+
+func (f *Function) pendingTokens(ctx context.Context, user string) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	return f.pending.List(ctx, user)
+}
+
+// verified returns the receipts of the tokens that verify and belong where
+// they are filed; any other is skipped and logged: it is not a win.
+func (f *Function) verified(user string, tokens map[string]string) []receipt.Receipt {
+	out := make([]receipt.Receipt, 0, len(tokens))
+	for orderNo, tok := range tokens {
+		r, err := f.cfg.Receipts.Verify(tok)
+		if err == nil && (r.OrderNo != orderNo || r.UserID != user) {
+			err = fmt.Errorf("%w: token of %s/%s filed as %s/%s", receipt.ErrForged, r.UserID, r.OrderNo, user, orderNo)
+		}
+		if err != nil {
+			f.cfg.Log.Warn("pending token skipped", "user_id", user, "order_no", orderNo, "error", err.Error())
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// selectSettled lists a user's orders, columns in the order of
+// pending.Order's fields.
+const selectSettled = `
+SELECT order_no, token_id, campaign_id, sku, seq, qty, first_slot, amount, reserved_at, pay_by, settled_at
+FROM orders WHERE user_id = $1`
+
+func (f *Function) settled(ctx context.Context, user string) ([]pending.Order, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	rows, err := f.cfg.DB.Query(ctx, selectSettled, user)
+	if err != nil {
+		return nil, fmt.Errorf("settled orders of %s: %w", user, err)
+	}
+	orders, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pending.Order])
+	if err != nil {
+		return nil, fmt.Errorf("settled orders of %s: %w", user, err)
+	}
+	for i := range orders {
+		o := &orders[i]
+		o.ReservedAt, o.PayBy, o.SettledAt = o.ReservedAt.UTC(), o.PayBy.UTC(), o.SettledAt.UTC()
+	}
+	return orders, nil
+}

@@ -1,0 +1,190 @@
+package receipt
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func seed(b byte) []byte { return bytes.Repeat([]byte{b}, ed25519.SeedSize) }
+
+func signer(t testing.TB, b byte) *Signer {
+	t.Helper()
+	s, err := NewSigner(seed(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func sample() Receipt {
+	at := time.UnixMilli(1_700_000_000_123).UTC()
+	return Receipt{
+		TokenID: "double11.abc", OrderNo: OrderNo("double11", "phone-x", "alice", 1),
+		CampaignID: "double11", SKU: "phone-x", UserID: "alice",
+		Qty: 2, Seq: 1, FirstSlot: 41, Amount: 199800,
+		ReservedAt: at, PayBy: at.Add(10 * time.Minute),
+	}
+}
+
+func mint(t testing.TB, s *Signer, r Receipt) string {
+	t.Helper()
+	tok, err := s.Sign(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	s := signer(t, 1)
+	want := sample()
+	want.KeyID = s.KeyID()
+	got, err := NewVerifier(s.Public()).Verify(mint(t, s, sample()))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if got != want {
+		t.Fatalf("Verify = %+v, want %+v", got, want)
+	}
+}
+
+func TestSignIsDeterministic(t *testing.T) {
+	a, b := mint(t, signer(t, 1), sample()), mint(t, signer(t, 1), sample())
+	if a != b {
+		t.Fatalf("two signatures of one receipt differ:\n%s\n%s", a, b)
+	}
+}
+
+func TestSignRejectsIncompleteReceipt(t *testing.T) {
+	r := sample()
+	r.Qty = 0
+	if _, err := signer(t, 1).Sign(r); err == nil {
+		t.Fatal("Sign accepted qty 0")
+	}
+}
+
+// tamper rewrites the payload of tok with f, keeping its signature.
+func tamper(t *testing.T, tok string, f func([]byte) []byte) string {
+	t.Helper()
+	p, sig, _ := strings.Cut(tok, ".")
+	payload, err := encoding.DecodeString(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return encoding.EncodeToString(f(payload)) + "." + sig
+}
+
+func TestVerifyRejects(t *testing.T) {
+	s, other := signer(t, 1), signer(t, 2)
+	tok := mint(t, s, sample())
+	p, sig, _ := strings.Cut(tok, ".")
+	richer := sample()
+	richer.Amount, richer.KeyID = 1, s.KeyID()
+	tests := []struct {
+		name  string
+		token string
+		want  error
+	}{
+		{"empty", "", ErrMalformed},
+		{"no dot", p, ErrMalformed},
+		{"truncated signature", p + "." + sig[:len(sig)-4], ErrMalformed},
+		{"truncated payload", p[:len(p)/2] + "." + sig, ErrMalformed},
+		{"three parts", tok + ".x", ErrMalformed},
+		{"padded", p + "=." + sig, ErrMalformed},
+		{"not base64", "!!." + sig, ErrMalformed},
+		{"garbage protobuf", encoding.EncodeToString([]byte{0xff, 0xff}) + "." + sig, ErrMalformed},
+		{"tampered user", tamper(t, tok, func(b []byte) []byte { return bytes.Replace(b, []byte("alice"), []byte("mally"), 1) }), ErrForged},
+		{"tampered amount", encoding.EncodeToString(marshal(richer)) + "." + sig, ErrForged},
+		{"tampered signature", p + "." + flip(sig), ErrForged},
+		{"wrong key", mint(t, other, sample()), ErrForged},
+	}
+	v := NewVerifier(s.Public())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := v.Verify(tt.token); !errors.Is(err, tt.want) {
+				t.Fatalf("Verify = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// flip changes the first character of a base64url string.
+func flip(s string) string {
+	c := byte('A')
+	if s[0] == 'A' {
+		c = 'B'
+	}
+	return string(c) + s[1:]
+}
+
+func TestVerifierTrustsSeveralKeys(t *testing.T) {
+	old, cur := signer(t, 1), signer(t, 2)
+	v := NewVerifier(old.Public(), cur.Public())
+	for _, s := range []*Signer{old, cur} {
+		if _, err := v.Verify(mint(t, s, sample())); err != nil {
+			t.Errorf("key %s: Verify = %v, want nil", s.KeyID(), err)
+		}
+	}
+	if got := len(v.PublicKeys().Keys); got != 2 {
+		t.Fatalf("PublicKeys lists %d keys, want 2", got)
+	}
+}
+
+func TestPublicKeysIsJWKShaped(t *testing.T) {
+	s := signer(t, 1)
+	got := NewVerifier(s.Public()).PublicKeys().Keys[0]
+	x, err := encoding.DecodeString(got.X)
+	if err != nil || !bytes.Equal(x, s.Public()) {
+		t.Fatalf("x = %q does not decode to the public key (err %v)", got.X, err)
+	}
+	if got.KeyID != s.KeyID() || got.Type != "OKP" || got.Curve != "Ed25519" || len(got.KeyID) != 16 {
+		t.Fatalf("key = %+v, want kid %s, kty OKP, crv Ed25519", got, s.KeyID())
+	}
+}
+
+func TestDecodeSeed(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", true},
+		{"AQEB", false},
+		{"not base64!", false},
+	}
+	for _, tt := range tests {
+		if _, err := DecodeSeed(tt.in); (err == nil) != tt.ok {
+			t.Errorf("DecodeSeed(%q) = %v, want ok %v", tt.in, err, tt.ok)
+		}
+	}
+}
+
+func TestOrderNo(t *testing.T) {
+	if got, want := OrderNo("double11", "phone-x", "u1", 3), "double11:phone-x:u1:3"; got != want {
+		t.Fatalf("OrderNo = %q, want %q", got, want)
+	}
+}
+
+func BenchmarkSign(b *testing.B) {
+	s := signer(b, 1)
+	r := sample()
+	for b.Loop() {
+		if _, err := s.Sign(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	s := signer(b, 1)
+	tok := mint(b, s, sample())
+	v := NewVerifier(s.Public())
+	for b.Loop() {
+		if _, err := v.Verify(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
