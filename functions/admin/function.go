@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/keyspace"
+)
+
+// Deps is everything the function uses, built in main.
+type Deps struct {
+	Log       *slog.Logger
+	Redis     redis.UniversalClient
+	Pool      *pgxpool.Pool
+	Campaigns *campaign.Store
+	Keys      keyspace.Space
+	Admin     auth.Admin
+	Timeout   time.Duration    // deadline of one request's server calls; 2s default
+	StockTTL  time.Duration    // local cache of a stock view; 200ms default
+	MaxAge    time.Duration    // Cache-Control max-age of the static campaign; 60s default
+	Now       func() time.Time // time.Now when nil
+}
+
+func (d *Deps) fill() {
+	if d.Timeout <= 0 {
+		d.Timeout = 2 * time.Second
+	}
+	if d.StockTTL <= 0 {
+		d.StockTTL = 200 * time.Millisecond
+	}
+	if d.MaxAge <= 0 {
+		d.MaxAge = time.Minute
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+}
+
+// Function serves the campaign calls of the public API.
+type Function struct {
+	d     Deps
+	stock *stockCache
+	mux   *http.ServeMux
+}
+
+// New returns the function, filling Deps defaults.
+func New(d Deps) *Function {
+	d.fill()
+	f := &Function{d: d, stock: newStockCache(d.StockTTL, d.Now), mux: http.NewServeMux()}
+	f.mux.HandleFunc("POST /v1/campaigns", f.admin(f.create))
+	f.mux.HandleFunc("POST /v1/campaigns/{id}/warmup", f.admin(f.warmup))
+	f.mux.HandleFunc("GET /v1/campaigns/{id}", f.get)
+	f.mux.HandleFunc("GET /v1/campaigns/{id}/stock", f.stockView)
+	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "no route for %s %s", r.Method, r.URL.Path))
+	})
+	return f
+}
+
+func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+
+// admin lets only the operator through to h.
+func (f *Function) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := f.d.Admin.Check(r); err != nil {
+			httpapi.WriteError(w, auth.HTTPError(err))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// Ready answers whether Redis and PostgreSQL answer.
+func (f *Function) Ready(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
+	defer cancel()
+	if err := f.d.Redis.Ping(ctx).Err(); err != nil {
+		return false, err
+	}
+	if err := f.d.Pool.Ping(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// fail writes err in the public shape, logging the ones that are not the
+// client's fault (once, here at the edge).
+func (f *Function) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *httpapi.Error
+	if !errors.As(err, &apiErr) || apiErr.Status >= 500 && apiErr.Status != http.StatusNotImplemented {
+		f.d.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+	}
+	httpapi.WriteError(w, err)
+}
+
+var errNotFound = httpapi.Errorf(http.StatusNotFound, "campaign_not_found", "no such campaign")
+
+// campaign reads campaign id from PostgreSQL.
+func (f *Function) campaign(ctx context.Context, id string) (*campaign.Campaign, error) {
+	if !campaign.ValidID(id) {
+		return nil, errNotFound
+	}
+	c, err := f.d.Campaigns.Get(ctx, id)
+	if errors.Is(err, campaign.ErrNotFound) {
+		return nil, errNotFound
+	}
+	return c, err
+}

@@ -1,0 +1,69 @@
+// Command admin serves the operator's calls (create a campaign, warm it
+// up) and the public campaign reads (static spec, live stock).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/schema"
+)
+
+// Config is everything the function reads from its environment.
+type Config struct {
+	Env        connect.Env
+	AdminToken string // SURGE_ADMIN_TOKEN
+}
+
+func loadConfig(getenv func(string) string) (Config, error) {
+	env, err := connect.LoadEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Config{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN")}
+	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
+		"SURGE_ADMIN_TOKEN", cfg.AdminToken)
+}
+
+func main() {
+	log := fn.NewLogger("admin")
+	if err := run(context.Background(), log); err != nil {
+		log.Error("exit", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dial, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	rdb, err := connect.Redis(dial, cfg.Env.RedisURL, 0)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	pool, err := connect.Postgres(dial, cfg.Env.DatabaseURL, 0)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := schema.Migrate(dial, pool); err != nil {
+		return err
+	}
+	f := New(Deps{
+		Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool),
+		Keys: keyspace.New(cfg.Env.KeyPrefix), Admin: auth.NewAdmin(cfg.AdminToken), Timeout: cfg.Env.Timeout,
+	})
+	return fn.Run(ctx, log, f)
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/surgekit/surge/shared/captcha"
+)
+
+func TestChallengeIssued(t *testing.T) {
+	fx := newFixture(t, captcha.Config{})
+	fx.warm(t, "guarded", true)
+	cases := []struct {
+		name, path, bearer string
+		want               int
+	}{
+		{"no jwt", "guarded", "", http.StatusUnauthorized},
+		{"unknown campaign", "nope", token(t, "alice"), http.StatusNotFound},
+		{"issued", "guarded", token(t, "alice"), http.StatusCreated},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := fx.call(t, "/v1/campaigns/"+tc.path+"/challenges", tc.bearer, nil)
+			if w.Code != tc.want {
+				t.Fatalf("status %d %s; want %d", w.Code, w.Body, tc.want)
+			}
+		})
+	}
+	ch := decode[captcha.Challenge](t, fx.call(t, "/v1/campaigns/guarded/challenges", token(t, "alice"), nil))
+	if ch.ID == "" || ch.Prompt == "" || time.Until(ch.ExpiresAt) <= 0 {
+		t.Fatalf("challenge %+v; want id, prompt and a future expiry", ch)
+	}
+}
+
+func claimWith(id, answer string) map[string]any {
+	return map[string]any{"sku": "cup", "qty": 1, "challenge_id": id, "answer": answer}
+}
+
+// The same right answer sent 16 times at once: one claim accepted, the
+// others told the challenge is gone, one event published.
+func TestCaptchaUsedTwiceAcceptedOnce(t *testing.T) {
+	fx := newFixture(t, captcha.Config{})
+	fx.warm(t, "guarded", true)
+	id, answer := fx.challenge(t, "guarded", "alice")
+	var accepted, gone atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := fx.call(t, "/v1/campaigns/guarded/claims", token(t, "alice"), claimWith(id, answer))
+			switch {
+			case w.Code == http.StatusAccepted:
+				accepted.Add(1)
+			case w.Code == http.StatusGone && errorCode(t, w) == "challenge_gone":
+				gone.Add(1)
+			default:
+				t.Errorf("claim: %d %s", w.Code, w.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	if accepted.Load() != 1 || gone.Load() != 15 {
+		t.Fatalf("%d accepted, %d gone; want 1 and 15", accepted.Load(), gone.Load())
+	}
+	if n, c := len(fx.sink.got()), fx.claimKeys(t); n != 1 || c != 1 {
+		t.Fatalf("%d events, %d claims; want 1 each", n, c)
+	}
+}
+
+func TestCaptchaRejections(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  captcha.Config
+		// answer turns the right answer into the one sent, after a wait.
+		user   string
+		answer func(string) string
+		wait   time.Duration
+		want   int
+		code   string
+	}{
+		{"wrong answer", captcha.Config{}, "alice", func(a string) string { return a + "0" }, 0, 400, "wrong_answer"},
+		{"another user's challenge", captcha.Config{}, "mallory", func(a string) string { return a }, 0, 410, "challenge_gone"},
+		{"answered too soon", captcha.Config{MinAge: time.Minute}, "alice", func(a string) string { return a }, 0, 400, "answer_too_soon"},
+		{"expired", captcha.Config{TTL: 50 * time.Millisecond}, "alice", func(a string) string { return a }, 100 * time.Millisecond, 410, "challenge_expired"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t, tc.cfg)
+			fx.warm(t, "guarded", true)
+			id, answer := fx.challenge(t, "guarded", "alice")
+			time.Sleep(tc.wait)
+			w := fx.call(t, "/v1/campaigns/guarded/claims", token(t, tc.user), claimWith(id, tc.answer(answer)))
+			if w.Code != tc.want || errorCode(t, w) != tc.code {
+				t.Fatalf("status %d %s; want %d %s", w.Code, w.Body, tc.want, tc.code)
+			}
+			if n, c := len(fx.sink.got()), fx.claimKeys(t); n != 0 || c != 0 {
+				t.Fatalf("%d events, %d claims; want none", n, c)
+			}
+		})
+	}
+}
+
+// A wrong answer uses the challenge up: the right one afterwards fails.
+func TestWrongAnswerBurnsChallenge(t *testing.T) {
+	fx := newFixture(t, captcha.Config{})
+	fx.warm(t, "guarded", true)
+	id, answer := fx.challenge(t, "guarded", "alice")
+	fx.call(t, "/v1/campaigns/guarded/claims", token(t, "alice"), claimWith(id, "x"))
+	w := fx.call(t, "/v1/campaigns/guarded/claims", token(t, "alice"), claimWith(id, answer))
+	if w.Code != http.StatusGone {
+		t.Fatalf("right answer after a wrong one: %d %s; want 410", w.Code, w.Body)
+	}
+}

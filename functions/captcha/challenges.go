@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/surgekit/surge/shared/captcha"
+	"github.com/surgekit/surge/shared/httpapi"
+)
+
+// issueChallenge: POST /v1/campaigns/{id}/challenges → 201 Challenge.
+func (f *Function) issueChallenge(w http.ResponseWriter, r *http.Request) {
+	ch, err := f.challenge(r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusCreated, ch)
+}
+
+func (f *Function) challenge(r *http.Request) (captcha.Challenge, error) {
+	user, err := f.user(r)
+	if err != nil {
+		return captcha.Challenge{}, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
+	defer cancel()
+	id := r.PathValue("id")
+	if _, err := f.specs.Get(ctx, id); err != nil {
+		return captcha.Challenge{}, err
+	}
+	return f.d.Challenges.Issue(ctx, id, user)
+}
+
+// Public codes of a failed challenge answer. Nothing is published for any.
+//
+//	400 challenge_required  the campaign needs challenge_id and answer
+//	400 wrong_answer        the answer is wrong (the challenge is used up)
+//	400 answer_too_soon     answered sooner than the minimum delay (used up)
+//	410 challenge_expired   answered after its expiry
+//	410 challenge_gone      unknown, already used, or not the caller's
+func answerError(err error) error {
+	switch {
+	case errors.Is(err, captcha.ErrWrongAnswer):
+		return httpapi.Errorf(http.StatusBadRequest, "wrong_answer", "wrong answer; request a new challenge")
+	case errors.Is(err, captcha.ErrTooSoon):
+		return httpapi.Errorf(http.StatusBadRequest, "answer_too_soon", "answered too soon; request a new challenge")
+	case errors.Is(err, captcha.ErrExpired):
+		return httpapi.Errorf(http.StatusGone, "challenge_expired", "challenge expired; request a new one")
+	case errors.Is(err, captcha.ErrUnknownChallenge):
+		return httpapi.Errorf(http.StatusGone, "challenge_gone", "challenge unknown or already used; request a new one")
+	default:
+		return err
+	}
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/httpapi"
+)
+
+// claimBody is a click. The challenge fields are ignored when the campaign
+// has no captcha.
+type claimBody struct {
+	SKU         string `json:"sku"`
+	Qty         int    `json:"qty"`
+	ChallengeID string `json:"challenge_id"`
+	Answer      string `json:"answer"`
+}
+
+// Accepted is the 202 answer to a claim.
+type Accepted struct {
+	ClaimID   string `json:"claim_id"`
+	StatusURL string `json:"status_url"`
+}
+
+func accepted(id string) Accepted { return Accepted{ClaimID: id, StatusURL: "/v1/claims/" + id} }
+
+// errPublish: the broker did not take the claim; the client retries.
+var errPublish = httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "claim not accepted, retry shortly")
+
+// acceptClaim: POST /v1/campaigns/{id}/claims → 202 Accepted.
+func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
+	a, err := f.claim(w, r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, a)
+}
+
+// claim runs the funnel: auth, campaign, body, idempotent replay, captcha,
+// then records and publishes the claim. Nothing is written or published
+// unless every check before passed.
+func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, error) {
+	user, err := f.user(r)
+	if err != nil {
+		return Accepted{}, err
+	}
+	spec, err := f.campaign(r)
+	if err != nil {
+		return Accepted{}, err
+	}
+	var body claimBody
+	if err := httpapi.DecodeJSON(w, r, &body); err != nil {
+		return Accepted{}, err
+	}
+	if err := validate(spec, body); err != nil {
+		return Accepted{}, err
+	}
+	id, idempotent, err := claimID(r, spec.ID, user)
+	if err != nil {
+		return Accepted{}, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
+	defer cancel()
+	if idempotent {
+		if found, err := f.replay(ctx, id, user, body); found || err != nil {
+			return accepted(id), err
+		}
+	}
+	if spec.Captcha {
+		if err := f.d.Challenges.Answer(ctx, spec.ID, user, body.ChallengeID, body.Answer); err != nil {
+			return Accepted{}, answerError(err)
+		}
+	}
+	return accepted(id), f.submit(ctx, claim.Record{ID: id, CampaignID: spec.ID, UserID: user, SKU: body.SKU, Qty: body.Qty})
+}
+
+func (f *Function) campaign(r *http.Request) (*campaign.Campaign, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
+	defer cancel()
+	spec, err := f.specs.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if spec.Kind != campaign.KindSale {
+		return nil, httpapi.Errorf(http.StatusNotImplemented, "not_implemented", "claims on a %s campaign are not implemented yet", spec.Kind)
+	}
+	return spec, nil
+}
+
+// validate checks a click against the campaign's spec.
+func validate(spec *campaign.Campaign, b claimBody) error {
+	bad := func(code, format string, args ...any) error {
+		return httpapi.Errorf(http.StatusBadRequest, code, format, args...)
+	}
+	switch {
+	case b.SKU == "":
+		return bad("missing_sku", "sku is required")
+	case b.Qty < 1:
+		return bad("invalid_qty", "qty must be at least 1")
+	case b.Qty > spec.PerUserLimit:
+		return bad("qty_over_limit", "qty %d is over the per-user limit %d", b.Qty, spec.PerUserLimit)
+	}
+	if _, ok := spec.Item(b.SKU); !ok {
+		return bad("unknown_sku", "sku %q is not in campaign %s", b.SKU, spec.ID)
+	}
+	if spec.Captcha && (b.ChallengeID == "" || b.Answer == "") {
+		return bad("challenge_required", "this campaign needs challenge_id and answer")
+	}
+	return nil
+}
+
+// submit records the claim as pending and publishes it. When the broker
+// refuses it, the record is deleted again and the client told to retry.
+func (f *Function) submit(ctx context.Context, rec claim.Record) error {
+	rec.CreatedAt = f.d.Now().UTC().Truncate(time.Millisecond)
+	created, err := f.d.Claims.CreatePending(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if !created { // a concurrent retry with the same Idempotency-Key won the race
+		return nil
+	}
+	if err := f.d.Sink.Send(ctx, requested(rec)); err != nil {
+		return f.unpublished(rec.ID, err)
+	}
+	return nil
+}
+
+// unpublished deletes the record of a claim the broker did not take, on a
+// context of its own: the request's may be what ran out.
+func (f *Function) unpublished(id string, sendErr error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), f.d.Timeout)
+	defer cancel()
+	delErr := f.d.Claims.Delete(ctx, id)
+	return fmt.Errorf("%w: publish claim %s: %w", errPublish, id, errors.Join(sendErr, delErr))
+}
+
+// requested is the claim.requested event of rec; built from the record so a
+// republished claim is the very same event (same id, same time).
+func requested(rec claim.Record) event.Event {
+	return events.ClaimRequested(events.ClaimRequestedData{
+		ClaimID: rec.ID, CampaignID: rec.CampaignID, UserID: rec.UserID,
+		SKU: rec.SKU, Qty: rec.Qty, RequestedAt: rec.CreatedAt,
+	})
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/captcha"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/keyspace"
+)
+
+// Publisher sends an event to the broker; nil means the broker stored it.
+type Publisher interface {
+	Send(ctx context.Context, e event.Event) error
+}
+
+// Deps is everything the function uses, built in main.
+type Deps struct {
+	Log        *slog.Logger
+	Redis      redis.UniversalClient
+	Keys       keyspace.Space
+	Users      auth.Users
+	Challenges *captcha.Service
+	Claims     *claim.Store
+	Sink       Publisher
+	Timeout    time.Duration    // deadline of one request's calls to Redis and the broker; 2s default
+	SpecTTL    time.Duration    // how long a campaign spec is cached; 1s default
+	Now        func() time.Time // time.Now when nil
+}
+
+// Function serves the challenge and claim calls of the public API.
+type Function struct {
+	d     Deps
+	specs *specCache
+	mux   *http.ServeMux
+}
+
+// New returns the function, filling Deps defaults.
+func New(d Deps) *Function {
+	if d.Timeout <= 0 {
+		d.Timeout = 2 * time.Second
+	}
+	if d.SpecTTL <= 0 {
+		d.SpecTTL = time.Second
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	f := &Function{d: d, specs: newSpecCache(d.Redis, d.Keys, d.SpecTTL, d.Now), mux: http.NewServeMux()}
+	f.mux.HandleFunc("POST /v1/campaigns/{id}/challenges", f.issueChallenge)
+	f.mux.HandleFunc("POST /v1/campaigns/{id}/claims", f.acceptClaim)
+	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "no route for %s %s", r.Method, r.URL.Path))
+	})
+	return f
+}
+
+func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+
+// Ready answers whether Redis answers.
+func (f *Function) Ready(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
+	defer cancel()
+	if err := f.d.Redis.Ping(ctx).Err(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// fail writes err in the public shape, logging the ones that are not the
+// client's fault (once, here at the edge).
+func (f *Function) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *httpapi.Error
+	if !errors.As(err, &apiErr) || apiErr.Status >= 500 {
+		f.d.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+	}
+	httpapi.WriteError(w, err)
+}
+
+// user authenticates the caller.
+func (f *Function) user(r *http.Request) (string, error) {
+	u, err := f.d.Users.Verify(r)
+	if err != nil {
+		return "", auth.HTTPError(err)
+	}
+	return u, nil
+}

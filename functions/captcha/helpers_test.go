@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/local/servers"
+	"github.com/surgekit/surge/local/servers/servertest"
+	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/captcha"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/stock"
+)
+
+var deps *servers.Set
+
+func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &deps)) }
+
+var jwtSecret = []byte("jwt-secret-for-tests")
+
+// receiver is a CloudEvents endpoint standing in for the broker ingress: it
+// records what it is sent, or refuses everything when failing is set.
+type receiver struct {
+	mu      sync.Mutex
+	events  []event.Event
+	failing atomic.Bool
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rc.failing.Load() {
+		http.Error(w, "broker down", http.StatusInternalServerError)
+		return
+	}
+	e, err := cehttp.NewEventFromHTTPRequest(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rc.mu.Lock()
+	rc.events = append(rc.events, *e)
+	rc.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (rc *receiver) got() []event.Event {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]event.Event(nil), rc.events...)
+}
+
+// fixture is one captcha function on a fresh key prefix.
+type fixture struct {
+	h    http.Handler
+	rdb  *redis.Client
+	keys keyspace.Space
+	sink *receiver
+}
+
+func newFixture(t *testing.T, cfg captcha.Config) *fixture {
+	t.Helper()
+	env := servertest.Fresh(t, deps)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rdb, err := connect.Redis(ctx, env.RedisURL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	rc := &receiver{}
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	sink, err := fn.NewSink(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := keyspace.New(env.KeyPrefix)
+	cfg.Secret = []byte("captcha-secret")
+	challenges, err := captcha.New(rdb, keys, captcha.Arithmetic{}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Redis: rdb, Keys: keys,
+		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink})
+	h, err := fn.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{h: h, rdb: rdb, keys: keys, sink: rc}
+}
+
+// warm puts an open sale into Redis as admin's warm-up does.
+func (fx *fixture) warm(t *testing.T, id string, withCaptcha bool) {
+	t.Helper()
+	now := time.Now().UTC()
+	c := &campaign.Campaign{ID: id, Kind: campaign.KindSale, Title: id,
+		Items:        []campaign.Item{{SKU: "cup", Stock: 10, Price: 100}, {SKU: "mug", Stock: 5, Price: 200}},
+		PerUserLimit: 2, StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour),
+		PaymentWindow: campaign.Duration{Duration: 10 * time.Minute}, Captcha: withCaptcha}
+	if err := stock.Warm(context.Background(), fx.rdb, fx.keys.Campaign(id), c, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func token(t *testing.T, user string) string {
+	t.Helper()
+	tok, err := auth.SignUser(jwtSecret, user, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// call sends body (bytes as is, anything else as JSON) and returns the
+// recorded response.
+func (fx *fixture) call(t *testing.T, path, bearer string, body any, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	raw, ok := body.([]byte)
+	if !ok && body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(raw))
+	if bearer != "" {
+		r.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	fx.h.ServeHTTP(w, r)
+	return w
+}
+
+// errorCode is the code of a public error answer.
+func errorCode(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(w.Body.Bytes(), &e)
+	return e.Error.Code
+}
+
+func decode[T any](t *testing.T, w *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %s: %v", w.Body.String(), err)
+	}
+	return v
+}
+
+// challenge issues a challenge to user through the API and solves it.
+func (fx *fixture) challenge(t *testing.T, campaignID, user string) (id, answer string) {
+	t.Helper()
+	w := fx.call(t, "/v1/campaigns/"+campaignID+"/challenges", token(t, user), nil)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("issue challenge: %d %s", w.Code, w.Body)
+	}
+	ch := decode[captcha.Challenge](t, w)
+	answer, err := captcha.Solve(ch.Prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch.ID, answer
+}
+
+// claimKeys counts the claim records in the fixture's key space.
+func (fx *fixture) claimKeys(t *testing.T) int {
+	t.Helper()
+	keys, err := fx.rdb.Keys(context.Background(), fx.keys.Campaign("*").Claim("*")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(keys)
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/httpapi"
+)
+
+// replay answers a click retried with the same Idempotency-Key: found is
+// true when the claim exists, and the caller answers 202 with the same
+// claim id without asking for the captcha again (the first attempt used it
+// up). A claim still pending is published again: the event is identical
+// (same id and time) and every stage is idempotent on it, so a 202 always
+// means the broker holds the claim, even when the first attempt's publish
+// outcome is unknown. A claim already decided is not republished.
+func (f *Function) replay(ctx context.Context, id, user string, b claimBody) (found bool, err error) {
+	rec, err := f.d.Claims.Get(ctx, id)
+	if errors.Is(err, claim.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if rec.UserID != user || rec.SKU != b.SKU || rec.Qty != b.Qty {
+		return true, httpapi.Errorf(http.StatusConflict, "idempotency_key_reused",
+			"Idempotency-Key already used for a different claim")
+	}
+	if rec.State != claim.Pending {
+		return true, nil
+	}
+	if err := f.d.Sink.Send(ctx, requested(rec)); err != nil {
+		return true, fmt.Errorf("%w: republish claim %s: %w", errPublish, id, err)
+	}
+	return true, nil
+}

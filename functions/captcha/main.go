@@ -1,0 +1,95 @@
+// Command captcha is the HTTP front of a claim: it hands out anti-bot
+// challenges and accepts claims, publishing each accepted one as
+// claim.requested to K_SINK.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/captcha"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/keyspace"
+)
+
+// Config is everything the function reads from its environment.
+type Config struct {
+	Env           connect.Env
+	JWTSecret     string        // SURGE_JWT_SECRET
+	CaptchaSecret string        // SURGE_CAPTCHA_SECRET
+	Sink          string        // K_SINK
+	MinAge        time.Duration // SURGE_CAPTCHA_MIN_AGE, 1s default
+	TTL           time.Duration // SURGE_CAPTCHA_TTL, 2m default
+}
+
+func loadConfig(getenv func(string) string) (Config, error) {
+	env, err := connect.LoadEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Config{Env: env, JWTSecret: getenv("SURGE_JWT_SECRET"), CaptchaSecret: getenv("SURGE_CAPTCHA_SECRET"),
+		Sink: getenv("K_SINK"), MinAge: captcha.DefaultMinAge, TTL: captcha.DefaultTTL}
+	if cfg.MinAge, err = duration(getenv, "SURGE_CAPTCHA_MIN_AGE", cfg.MinAge); err != nil {
+		return Config{}, err
+	}
+	if cfg.TTL, err = duration(getenv, "SURGE_CAPTCHA_TTL", cfg.TTL); err != nil {
+		return Config{}, err
+	}
+	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_JWT_SECRET", cfg.JWTSecret,
+		"SURGE_CAPTCHA_SECRET", cfg.CaptchaSecret, "K_SINK", cfg.Sink)
+}
+
+func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+func main() {
+	log := fn.NewLogger("captcha")
+	if err := run(context.Background(), log); err != nil {
+		log.Error("exit", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dial, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	rdb, err := connect.Redis(dial, cfg.Env.RedisURL, 0)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	sink, err := fn.NewSink(cfg.Sink)
+	if err != nil {
+		return err
+	}
+	keys := keyspace.New(cfg.Env.KeyPrefix)
+	challenges, err := captcha.New(rdb, keys, captcha.Arithmetic{},
+		captcha.Config{Secret: []byte(cfg.CaptchaSecret), TTL: cfg.TTL, MinAge: cfg.MinAge})
+	if err != nil {
+		return err
+	}
+	f := New(Deps{
+		Log: log, Redis: rdb, Keys: keys, Users: auth.NewUsers([]byte(cfg.JWTSecret)),
+		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, Timeout: cfg.Env.Timeout,
+	})
+	return fn.Run(ctx, log, f)
+}
