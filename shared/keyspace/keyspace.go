@@ -39,6 +39,10 @@ func (c Campaign) Stock(sku string) string { return c.tag + ":stock:" + sku }
 // Held is the hash user → units reserved or won in this campaign.
 func (c Campaign) Held() string { return c.tag + ":held" }
 
+// Wins is the hash user → number of reservations the user has won in this
+// campaign; the pre-deduct script numbers each win (the order's seq) from it.
+func (c Campaign) Wins() string { return c.tag + ":wins" }
+
 // Claim is the hash recording one claim's state.
 func (c Campaign) Claim(claimID string) string { return c.tag + ":claim:" + claimID }
 

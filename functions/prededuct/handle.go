@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/stock"
+)
+
+// Handle decides one claim.requested event and replies claim.reserved or
+// claim.rejected. A redelivered event gets the recorded decision back (same
+// reply id); a claim already settled or released is done (no reply).
+func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	d, err := events.Decode[events.ClaimRequestedData](e, events.TypeClaimRequested)
+	if err != nil {
+		return nil, err
+	}
+	c := f.clients.Load()
+	if c == nil {
+		return nil, errNotStarted
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	now := f.now()
+	dec, err := c.deducter.Deduct(ctx, request(d, now))
+	if errors.Is(err, stock.ErrBadRequest) {
+		return nil, fmt.Errorf("%w: %w", fn.ErrPoison, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return reply(d, dec, now), nil
+}
+
+func request(d events.ClaimRequestedData, now time.Time) stock.Request {
+	return stock.Request{
+		ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID,
+		SKU: d.SKU, Qty: d.Qty, Now: now,
+	}
+}
+
+// reply turns a decision into the event that continues the chain.
+func reply(d events.ClaimRequestedData, dec stock.Decision, now time.Time) *event.Event {
+	var e event.Event
+	switch dec.State {
+	case claim.Reserved:
+		e = events.ClaimReserved(events.ClaimReservedData{
+			ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID, SKU: d.SKU, Qty: d.Qty,
+			Seq: dec.Seq, FirstSlot: dec.FirstSlot, ReservedAt: dec.ReservedAt, PayBy: dec.PayBy,
+		})
+	case claim.Rejected:
+		e = events.ClaimRejected(events.ClaimRejectedData{
+			ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID, Reason: dec.Reason,
+		}, now)
+	default:
+		return nil
+	}
+	return &e
+}

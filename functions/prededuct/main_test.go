@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/binding"
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/local/servers"
+	"github.com/surgekit/surge/local/servers/servertest"
+	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/stock"
+)
+
+var deps *servers.Set
+
+func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &deps)) }
+
+var (
+	start = time.Date(2030, 11, 11, 0, 0, 0, 0, time.UTC)
+	now   = start.Add(time.Minute)
+)
+
+// harness is a started function behind an httptest server, with its own
+// Redis client to arrange and inspect state.
+type harness struct {
+	f    *Function
+	srv  *httptest.Server
+	rdb  *redis.Client
+	keys keyspace.Space
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	env := servertest.Fresh(t, deps)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cfg, err := loadConfig(mapEnv(map[string]string{"SURGE_REDIS_URL": env.RedisURL, "SURGE_KEY_PREFIX": env.KeyPrefix}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := New(cfg)
+	f.now = func() time.Time { return now }
+	h := &harness{f: f, keys: keyspace.New(env.KeyPrefix)}
+	h.srv = httptest.NewServer(h.handler(t))
+	t.Cleanup(h.srv.Close)
+	if err := f.Start(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Stop(context.Background()) })
+	if h.rdb, err = connect.Redis(ctx, env.RedisURL, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.rdb.Close() })
+	return h
+}
+
+func (h *harness) handler(t *testing.T) http.Handler {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hh, err := fn.Handler(log, h.f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hh
+}
+
+func mapEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// warm opens a sale of one sku, phone, with stockN units and limit 1.
+func (h *harness) warm(t *testing.T, id string, stockN int) {
+	t.Helper()
+	c := &campaign.Campaign{
+		ID: id, Kind: campaign.KindSale, Items: []campaign.Item{{SKU: "phone", Stock: stockN}},
+		PerUserLimit: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
+		PaymentWindow: campaign.Duration{Duration: 10 * time.Minute},
+	}
+	if err := stock.Warm(context.Background(), h.rdb, h.keys.Campaign(id), c, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// post sends e in binary mode and returns the status and the reply event.
+func (h *harness) post(t *testing.T, e event.Event) (int, *event.Event) {
+	t.Helper()
+	return h.do(t, h.eventRequest(t, e))
+}
+
+func (h *harness) do(t *testing.T, req *http.Request) (int, *event.Event) {
+	t.Helper()
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil
+	}
+	reply, err := cehttp.NewEventFromHTTPResponse(resp)
+	if err != nil {
+		t.Fatalf("reply: %v", err)
+	}
+	return resp.StatusCode, reply
+}
+
+// eventRequest is e as a binary-mode POST.
+func (h *harness) eventRequest(t *testing.T, e event.Event) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cehttp.WriteRequest(context.Background(), binding.ToMessage(&e), req); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// rawRequest is a binary-mode POST built by hand, id left out when empty.
+func (h *harness) rawRequest(t *testing.T, id, typ, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Ce-Specversion", "1.0")
+	req.Header.Set("Ce-Type", typ)
+	req.Header.Set("Ce-Source", events.SourceCaptcha)
+	if id != "" {
+		req.Header.Set("Ce-Id", id)
+	}
+	return req
+}
+
+// stock reads the phone stock of a campaign; -1 when missing.
+func (h *harness) stock(t *testing.T, campaignID string) int {
+	t.Helper()
+	n, err := h.rdb.Get(context.Background(), h.keys.Campaign(campaignID).Stock("phone")).Int()
+	if errors.Is(err, redis.Nil) {
+		return -1
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkUntouched proves a rejected event left the campaign as warmed.
+func (h *harness) checkUntouched(t *testing.T, campaignID string, stockN int) {
+	t.Helper()
+	ctx := context.Background()
+	c := h.keys.Campaign(campaignID)
+	if left := h.stock(t, campaignID); left != stockN {
+		t.Errorf("stock = %d; want %d", left, stockN)
+	}
+	n, err := h.rdb.Exists(ctx, c.Held(), c.Wins(), c.Inflight(), c.Claim(campaignID+".1"),
+		h.keys.Campaign("other").Claim("other.1")).Result()
+	if err != nil || n != 0 {
+		t.Errorf("%d of held, wins, inflight and the claim records exist (err %v); want none", n, err)
+	}
+}
+
+func readiness(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url + "/health/readiness")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -1,0 +1,73 @@
+package stock
+
+import "github.com/redis/go-redis/v9"
+
+// Claim record fields (beside those of package claim) where the pre-deduct
+// script keeps a reservation's time and payment deadline, unix ms, so a
+// duplicate delivery gets the very same decision back, and so the very same
+// reply and receipt token downstream.
+const (
+	FieldPayBy      = "pay_by_ms"
+	FieldReservedAt = "reserved_ms"
+)
+
+// deductLua decides one claim atomically. The claim record fields are those
+// of package claim; the meta fields those of Warm.
+//
+//	KEYS: 1 meta, 2 stock(sku), 3 held, 4 wins, 5 claim, 6 inflight
+//	ARGV: 1 now ms, 2 qty, 3 user, 4 sku, 5 claim id, 6 claim ttl ms
+//
+// It returns {state, reason, seq, first_slot, pay_by_ms, reserved_ms}.
+const deductLua = `
+local now, qty, user, sku = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+
+local function recorded()
+  local r = redis.call('HMGET', KEYS[5], 'state', 'reason', 'seq', 'first_slot', 'pay_by_ms', 'reserved_ms')
+  if r[1] == 'reserved' or r[1] == 'rejected' or r[1] == 'settled' or r[1] == 'released' then
+    return {r[1], r[2] or '', tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0, tonumber(r[6]) or 0}
+  end
+end
+
+local function record(fields)
+  if redis.call('EXISTS', KEYS[5]) == 0 then
+    redis.call('HSET', KEYS[5], 'user', user, 'sku', sku, 'qty', ARGV[2], 'created_ms', ARGV[1])
+  end
+  redis.call('HSET', KEYS[5], 'updated_ms', ARGV[1], unpack(fields))
+  redis.call('PEXPIRE', KEYS[5], ARGV[6])
+end
+
+local function reject(reason)
+  record({'state', 'rejected', 'reason', reason})
+  return {'rejected', reason, 0, 0, 0, 0}
+end
+
+local done = recorded()
+if done then return done end
+
+local m = redis.call('HMGET', KEYS[1], 'starts_ms', 'ends_ms', 'limit', 'pay_window_ms', 'stock:' .. sku)
+local starts, ends, limit = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
+if not starts or not ends or not limit then return reject('not_open') end
+if now < starts then return reject('not_open') end
+if now >= ends then return reject('closed') end
+local configured = tonumber(m[5])
+if not configured then return reject('unknown_sku') end
+local left = tonumber(redis.call('GET', KEYS[2]))
+if not left then return reject('sold_out') end
+local held = tonumber(redis.call('HGET', KEYS[3], user)) or 0
+if held + qty > limit then return reject('limit_reached') end
+if left < qty then return reject('sold_out') end
+
+local first = configured - left + 1
+if first < 1 then return redis.error_reply('stock of ' .. sku .. ' exceeds its configured stock') end
+redis.call('DECRBY', KEYS[2], qty)
+redis.call('HINCRBY', KEYS[3], user, qty)
+local seq = redis.call('HINCRBY', KEYS[4], user, 1)
+local pay_by = now + (tonumber(m[4]) or 0)
+redis.call('HSET', KEYS[6], ARGV[5], qty)
+record({'state', 'reserved', 'seq', seq, 'first_slot', first,
+  'pay_by_ms', string.format('%.0f', pay_by), 'reserved_ms', ARGV[1]})
+return {'reserved', '', seq, first, pay_by, now}
+`
+
+// deductScript is built once and run with EVALSHA (EVAL on a cache miss).
+var deductScript = redis.NewScript(deductLua)
