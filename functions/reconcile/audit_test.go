@@ -1,0 +1,67 @@
+package main
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestCompare(t *testing.T) {
+	stock := map[string]int{"phone": 10}
+	for _, tc := range []struct {
+		name     string
+		snap     snapshot
+		ledger   ledgerView
+		diff     int
+		mismatch bool
+		stale    []string
+	}{
+		{"consistent",
+			snap(7, map[string]int{"c.3": 1}, map[string]string{"c.3": "phone"}),
+			view(stock, 2, map[string]int{"c.1": 1, "c.2": 1}), 0, false, nil},
+		{"lost order",
+			snap(6, map[string]int{"c.3": 1}, map[string]string{"c.3": "phone"}),
+			view(stock, 2, map[string]int{"c.1": 1, "c.2": 1}), 1, true, nil},
+		{"settled during the pass counts once",
+			snap(8, map[string]int{"c.2": 1}, map[string]string{"c.2": "phone"}),
+			view(stock, 2, map[string]int{"c.1": 1, "c.2": 1}), 0, false, []string{"c.2"}},
+		{"counted twice",
+			snap(9, nil, nil),
+			view(stock, 2, map[string]int{"c.1": 1, "c.2": 1}), -1, true, nil},
+		{"claim record gone, one sku",
+			snap(9, map[string]int{"c.9": 1}, map[string]string{"c.9": ""}),
+			view(stock, 0, nil), 0, false, nil},
+		{"not warmed",
+			snapshot{remaining: map[string]int{}}, view(stock, 0, nil), 0, false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := compare("c", tc.snap, tc.ledger)
+			if got.Difference != tc.diff || got.Mismatch != tc.mismatch || !reflect.DeepEqual(got.StaleInflight, tc.stale) {
+				t.Errorf("compare = difference %d, mismatch %v, stale %v; want %d, %v, %v",
+					got.Difference, got.Mismatch, got.StaleInflight, tc.diff, tc.mismatch, tc.stale)
+			}
+		})
+	}
+}
+
+func TestCompareStockMissingAfterSales(t *testing.T) {
+	got := compare("c", snapshot{remaining: map[string]int{}}, view(map[string]int{"phone": 10}, 3, map[string]int{"c.1": 3}))
+	if !got.Mismatch || !got.SKUs[0].Missing {
+		t.Errorf("compare = %+v; want a mismatch with stock_missing", got)
+	}
+}
+
+func snap(remaining int, inflight map[string]int, skus map[string]string) snapshot {
+	return snapshot{remaining: map[string]int{"phone": remaining}, inflight: inflight, inflightSKU: skus}
+}
+
+func view(stock map[string]int, settled int, claims map[string]int) ledgerView {
+	return ledgerView{stock: stock, settledUnits: map[string]int{"phone": settled}, settledClaims: claims}
+}
+
+func TestReportKey(t *testing.T) {
+	at := time.Date(2030, 1, 2, 3, 4, 5, 6e6, time.UTC)
+	if got, want := reportKey(at, "ping/1 x"), "reconcile/20300102T030405.006Z-ping_1_x.json"; got != want {
+		t.Errorf("reportKey = %q; want %q", got, want)
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/cloudevents/sdk-go/v2/binding"
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/local/servers"
+	"github.com/surgekit/surge/local/servers/servertest"
+	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/schema"
+)
+
+var deps *servers.Set
+
+func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &deps)) }
+
+var at = time.Date(2030, 11, 11, 0, 0, 0, 0, time.UTC)
+
+// fixture is one reconcile function on a fresh database, key space and
+// bucket, with campaign "sale" (sku phone, stock 10) in PostgreSQL.
+type fixture struct {
+	srv       *httptest.Server
+	rdb       *redis.Client
+	pool      *pgxpool.Pool
+	s3        *s3.Client
+	bucket    string
+	keys      keyspace.Space
+	claims    *claim.Store
+	committer *ledger.Committer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	env := servertest.Fresh(t, deps)
+	fx := &fixture{keys: keyspace.New(env.KeyPrefix), bucket: env.S3Bucket + "-reports"}
+	var err error
+	fx.rdb, err = connect.Redis(ctx, env.RedisURL, 0)
+	must(t, err)
+	t.Cleanup(func() { _ = fx.rdb.Close() })
+	fx.pool, err = connect.Postgres(ctx, env.DatabaseURL, 4)
+	must(t, err)
+	t.Cleanup(fx.pool.Close)
+	must(t, schema.Migrate(ctx, fx.pool))
+	fx.committer, err = ledger.NewCommitter(fx.pool, ledger.Config{})
+	must(t, err)
+	t.Cleanup(func() { _ = fx.committer.Close() })
+	fx.s3 = connect.S3(connect.S3Config{Endpoint: env.S3Endpoint, Region: env.S3Region, AccessKey: env.S3AccessKey, SecretKey: env.S3SecretKey})
+	fx.claims = claim.NewStore(fx.rdb, fx.keys)
+	fx.srv = fx.serve(t)
+	c := &campaign.Campaign{ID: "sale", Kind: campaign.KindSale, PerUserLimit: 1,
+		Items: []campaign.Item{{SKU: "phone", Stock: 10, Price: 100}}, StartsAt: at, EndsAt: at.Add(time.Hour)}
+	must(t, campaign.NewStore(fx.pool).Create(ctx, c))
+	return fx
+}
+
+// serve starts the function; its bucket does not exist yet, so Start
+// must create it.
+func (fx *fixture) serve(t *testing.T) *httptest.Server {
+	t.Helper()
+	f, err := New(Config{Redis: fx.rdb, Postgres: fx.pool, S3: fx.s3, Bucket: fx.bucket, Keys: fx.keys,
+		Log: slog.New(slog.DiscardHandler)})
+	must(t, err)
+	must(t, f.Start(context.Background(), nil))
+	h, err := fn.Handler(slog.New(slog.DiscardHandler), f)
+	must(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// reserve records what prededuct leaves for a won claim of one unit:
+// the claim record and the inflight entry.
+func (fx *fixture) reserve(t *testing.T, user string) string {
+	t.Helper()
+	ctx := context.Background()
+	id := keyspace.ClaimID("sale", user)
+	_, err := fx.claims.CreatePending(ctx, claim.Record{ID: id, UserID: user, SKU: "phone", Qty: 1, CreatedAt: at})
+	must(t, err)
+	must(t, fx.rdb.HSet(ctx, fx.keys.Campaign("sale").Inflight(), id, 1).Err())
+	return id
+}
+
+// settle writes user's order (slot n) to PostgreSQL.
+func (fx *fixture) settle(t *testing.T, user string, slot int) {
+	t.Helper()
+	_, err := fx.committer.Submit(context.Background(), ledger.Order{
+		OrderNo: "sale:phone:" + user + ":1", TokenID: keyspace.ClaimID("sale", user), CampaignID: "sale",
+		SKU: "phone", UserID: user, Seq: 1, Qty: 1, FirstSlot: slot, Amount: 100, ReservedAt: at, PayBy: at.Add(time.Hour)})
+	must(t, err)
+}
+
+func (fx *fixture) setRemaining(t *testing.T, n int) {
+	t.Helper()
+	must(t, fx.rdb.Set(context.Background(), fx.keys.Campaign("sale").Stock("phone"), n, 0).Err())
+}
+
+// ping runs a pass and returns the status and the report it wrote.
+func (fx *fixture) ping(t *testing.T, id string) (int, Report) {
+	t.Helper()
+	e := event.New()
+	e.SetID(id)
+	e.SetType("dev.knative.sources.ping")
+	e.SetSource("/apis/v1/namespaces/surge/pingsources/reconcile")
+	e.SetTime(at)
+	status, body := fx.post(t, "/", e)
+	if status != http.StatusOK {
+		t.Fatalf("ping status = %d (%s); want 200", status, body)
+	}
+	var d struct {
+		ReportKey string `json:"report_key"`
+	}
+	must(t, json.Unmarshal(body, &d))
+	return status, fx.report(t, d.ReportKey)
+}
+
+func (fx *fixture) report(t *testing.T, key string) Report {
+	t.Helper()
+	out, err := fx.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &fx.bucket, Key: &key})
+	if err != nil {
+		t.Fatalf("report %q not in bucket %s: %v", key, fx.bucket, err)
+	}
+	defer out.Body.Close()
+	var r Report
+	must(t, json.NewDecoder(out.Body).Decode(&r))
+	return r
+}
+
+func (fx *fixture) post(t *testing.T, path string, e event.Event) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, fx.srv.URL+path, nil)
+	must(t, err)
+	must(t, cehttp.WriteRequest(context.Background(), binding.ToMessage(&e), req))
+	res, err := http.DefaultClient.Do(req)
+	must(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	must(t, err)
+	return res.StatusCode, body
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/schema"
+)
+
+// Config is what the reconcile function needs; zero fields get defaults.
+type Config struct {
+	Redis       redis.UniversalClient
+	Postgres    *pgxpool.Pool
+	S3          objectStore
+	Bucket      string
+	Keys        keyspace.Space
+	Log         *slog.Logger
+	Timeout     time.Duration    // deadline of one call to a server, 2s by default
+	PassTimeout time.Duration    // deadline of a whole pass, 1m by default
+	Now         func() time.Time // time.Now by default
+}
+
+func (c *Config) defaults() error {
+	if c.Redis == nil || c.Postgres == nil || c.S3 == nil || c.Bucket == "" || c.Log == nil {
+		return errors.New("reconcile: Redis, Postgres, S3, Bucket and Log are required")
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if c.PassTimeout <= 0 {
+		c.PassTimeout = time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Function proves, per campaign, that Redis and PostgreSQL agree, writes
+// a report to S3 on every ping, and stores the dead letters the broker
+// posts to it (at /dead-letters). It reports; it does not repair.
+type Function struct {
+	cfg       Config
+	campaigns *campaign.Store
+	ledger    *ledger.Reader
+	claims    *claim.Store
+}
+
+// New returns the reconcile function; Start migrates and makes the bucket.
+func New(cfg Config) (*Function, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	return &Function{cfg: cfg, campaigns: campaign.NewStore(cfg.Postgres),
+		ledger: ledger.NewReader(cfg.Postgres), claims: claim.NewStore(cfg.Redis, cfg.Keys)}, nil
+}
+
+// Start applies the schema migrations and creates the report bucket if
+// it is missing.
+func (f *Function) Start(ctx context.Context, _ map[string]string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*f.cfg.Timeout)
+	defer cancel()
+	if err := schema.Migrate(ctx, f.cfg.Postgres); err != nil {
+		return err
+	}
+	return ensureBucket(ctx, f.cfg.S3, f.cfg.Bucket)
+}
+
+// Ready answers true while Redis and PostgreSQL answer.
+func (f *Function) Ready(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	if err := f.cfg.Redis.Ping(ctx).Err(); err != nil {
+		return false, fmt.Errorf("redis: %w", err)
+	}
+	if err := f.cfg.Postgres.Ping(ctx); err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	return true, nil
+}
+
+// Handle stores a dead letter (an event carrying knativeerrorcode) and
+// answers 202, or runs a pass on a ping and replies with its report.
+func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	if isDeadLetter(e) {
+		return nil, f.deadLetter(ctx, e)
+	}
+	if e.Type() != events.TypePing {
+		return nil, fmt.Errorf("%w: type %q, want %q or a dead letter", events.ErrInvalid, e.Type(), events.TypePing)
+	}
+	report, err := f.pass(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	f.logReport(report)
+	reply := events.ReconcileReport(e.ID()+"/report", report.summary(), report.FinishedAt)
+	return &reply, nil
+}

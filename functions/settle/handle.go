@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/receipt"
+)
+
+// Handle settles one order.queued event. A token that does not verify, or
+// that disagrees with its event, is poison (400); a guard violation in the
+// ledger too. A Redis failure after the commit is a 500: the broker
+// retries and the insert is a no-op the second time.
+func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	d, err := events.Decode[events.OrderQueuedData](e, events.TypeOrderQueued)
+	if err != nil {
+		return nil, err
+	}
+	r, err := f.verify(d)
+	if err != nil {
+		return nil, err
+	}
+	settledAt, err := f.committer.Submit(ctx, orderOf(r))
+	if errors.Is(err, ledger.ErrGuard) {
+		return nil, fmt.Errorf("%w: %w", fn.ErrPoison, err)
+	}
+	if errors.Is(err, ledger.ErrContention) {
+		return nil, fmt.Errorf("%w: %w", fn.ErrBusy, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := f.clear(ctx, r, settledAt); err != nil {
+		return nil, err
+	}
+	reply := events.OrderSettled(events.OrderSettledData{ClaimID: d.ClaimID, CampaignID: d.CampaignID,
+		UserID: d.UserID, OrderNo: d.OrderNo, SettledAt: settledAt.UTC()})
+	return &reply, nil
+}
+
+// verify checks the token's signature and that it says what the event
+// says, including the deterministic order number.
+func (f *Function) verify(d events.OrderQueuedData) (receipt.Receipt, error) {
+	r, err := f.cfg.Verifier.Verify(d.Token)
+	if err != nil {
+		return r, fmt.Errorf("%w: %w", fn.ErrPoison, err)
+	}
+	switch {
+	case r.TokenID != d.ClaimID, r.OrderNo != d.OrderNo, r.CampaignID != d.CampaignID, r.UserID != d.UserID:
+		return r, fmt.Errorf("%w: token %s does not match its event", fn.ErrPoison, r.TokenID)
+	case r.OrderNo != receipt.OrderNo(r.CampaignID, r.SKU, r.UserID, r.Seq):
+		return r, fmt.Errorf("%w: token %s: order number %q is not campaign:sku:user:seq", fn.ErrPoison, r.TokenID, r.OrderNo)
+	}
+	return r, nil
+}
+
+func orderOf(r receipt.Receipt) ledger.Order {
+	return ledger.Order{
+		OrderNo: r.OrderNo, TokenID: r.TokenID, CampaignID: r.CampaignID, SKU: r.SKU, UserID: r.UserID,
+		Seq: r.Seq, Qty: r.Qty, FirstSlot: r.FirstSlot, Amount: r.Amount, ReservedAt: r.ReservedAt, PayBy: r.PayBy,
+	}
+}
+
+// clear removes the settled win from Redis: the user's pending token, the
+// campaign's inflight reservation, and marks the claim settled.
+func (f *Function) clear(ctx context.Context, r receipt.Receipt, settledAt time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	if err := f.pending.Remove(ctx, r.UserID, r.OrderNo); err != nil {
+		return fmt.Errorf("settled %s: %w", r.OrderNo, err)
+	}
+	inflight := f.cfg.Keys.Campaign(r.CampaignID).Inflight()
+	if err := f.cfg.Redis.HDel(ctx, inflight, r.TokenID).Err(); err != nil {
+		return fmt.Errorf("settled %s: inflight: %w", r.OrderNo, err)
+	}
+	if err := f.claims.SetSettled(ctx, r.TokenID, settledAt); err != nil {
+		return fmt.Errorf("settled %s: %w", r.OrderNo, err)
+	}
+	return nil
+}

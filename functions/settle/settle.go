@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/pending"
+	"github.com/surgekit/surge/shared/receipt"
+	"github.com/surgekit/surge/shared/schema"
+)
+
+// Config is what the settle function needs; zero fields get defaults.
+type Config struct {
+	Redis    redis.UniversalClient
+	Postgres *pgxpool.Pool
+	Keys     keyspace.Space
+	Verifier *receipt.Verifier
+	Ledger   ledger.Config // batching of the order writes
+	Timeout  time.Duration // deadline of one event's Redis work and of a migration, 2s by default
+}
+
+func (c *Config) defaults() error {
+	if c.Redis == nil || c.Postgres == nil || c.Verifier == nil {
+		return errors.New("settle: Redis, Postgres and Verifier are required")
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Second
+	}
+	return nil
+}
+
+// Function settles queued orders. Every step is idempotent: the order
+// insert is a no-op the second time and the Redis clean-up deletes what is
+// already gone, so a redelivered event gets the identical reply.
+type Function struct {
+	cfg       Config
+	committer *ledger.Committer
+	claims    *claim.Store
+	pending   *pending.Store
+}
+
+// New returns the settle function; Start migrates the schema.
+func New(cfg Config) (*Function, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	return &Function{cfg: cfg, claims: claim.NewStore(cfg.Redis, cfg.Keys), pending: pending.NewStore(cfg.Redis, cfg.Keys)}, nil
+}
+
+// Start applies the schema migrations and starts the group committer.
+func (f *Function) Start(ctx context.Context, _ map[string]string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*f.cfg.Timeout)
+	defer cancel()
+	if err := schema.Migrate(ctx, f.cfg.Postgres); err != nil {
+		return err
+	}
+	c, err := ledger.NewCommitter(f.cfg.Postgres, f.cfg.Ledger)
+	if err != nil {
+		return err
+	}
+	f.committer = c
+	return nil
+}
+
+// Stop writes the orders still queued and stops the committer.
+func (f *Function) Stop(context.Context) error {
+	if f.committer == nil {
+		return nil
+	}
+	return f.committer.Close()
+}
+
+// Ready answers true once started and while Redis and PostgreSQL answer.
+func (f *Function) Ready(ctx context.Context) (bool, error) {
+	if f.committer == nil {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	if err := f.cfg.Redis.Ping(ctx).Err(); err != nil {
+		return false, fmt.Errorf("redis: %w", err)
+	}
+	if err := f.cfg.Postgres.Ping(ctx); err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	return true, nil
+}
