@@ -1,0 +1,37 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Build compiles the broker and every function into binDir in one go
+// invocation (the packages build in parallel).
+func Build(ctx context.Context, root, binDir string) error {
+	args := []string{"build", "-o", binDir + string(filepath.Separator), "./local/cmd/broker"}
+	for _, name := range Functions() {
+		args = append(args, "./functions/"+name)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build functions: %w", err)
+	}
+	return nil
+}
+
+// Root finds the repository root (the directory holding go.mod) from dir up.
+func Root(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s", dir)
+		}
+	}
+}

@@ -1,0 +1,227 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/surgekit/surge/shared/auth"
+)
+
+// client drives the public API through the gateway as users and operator.
+type client struct {
+	base   string
+	admin  string
+	secret []byte
+	http   *http.Client
+}
+
+func newClient(base, adminToken, jwtSecret string) *client {
+	return &client{base: base, admin: adminToken, secret: []byte(jwtSecret), http: &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512},
+	}}
+}
+
+// do sends body (nil, []byte or a value to encode) with bearer and decodes
+// the JSON answer into out when out is not nil.
+func (c *client) do(ctx context.Context, method, path, bearer string, body, out any) (int, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("decode %s: %w", data, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+func (c *client) token(t testing.TB, user string) string {
+	t.Helper()
+	tok, err := auth.SignUser(c.secret, user, time.Hour)
+	if err != nil {
+		t.Fatalf("sign jwt: %v", err)
+	}
+	return tok
+}
+
+// must fails the test unless the call answers want.
+func (c *client) must(t testing.TB, want int, method, path, bearer string, body, out any) {
+	t.Helper()
+	got, err := c.do(context.Background(), method, path, bearer, body, out)
+	if err != nil || got != want {
+		t.Fatalf("%s %s: status %d (err %v), want %d", method, path, got, err, want)
+	}
+}
+
+type sale struct {
+	ID    string
+	SKU   string
+	Stock int
+	Limit int
+}
+
+// openSale creates a sale that is open now, without captcha, and warms it up.
+func (c *client) openSale(t testing.TB, s sale) {
+	t.Helper()
+	now := time.Now().UTC()
+	body := map[string]any{
+		"id": s.ID, "kind": "sale", "title": "e2e " + s.ID,
+		"items":          []map[string]any{{"sku": s.SKU, "stock": s.Stock, "price": 9900}},
+		"per_user_limit": s.Limit, "starts_at": now.Add(-time.Minute), "ends_at": now.Add(time.Hour),
+		"payment_window": "10m", "captcha": false,
+	}
+	c.must(t, http.StatusCreated, http.MethodPost, "/v1/campaigns", c.admin, body, nil)
+	c.must(t, http.StatusOK, http.MethodPost, "/v1/campaigns/"+s.ID+"/warmup", c.admin, nil, nil)
+}
+
+type accepted struct {
+	ClaimID   string `json:"claim_id"`
+	StatusURL string `json:"status_url"`
+}
+
+type claimStatus struct {
+	ClaimID string `json:"claim_id"`
+	State   string `json:"state"`
+	Reason  string `json:"reason"`
+	OrderNo string `json:"order_no"`
+	Token   string `json:"receipt_token"`
+}
+
+// crowd makes users user-0..user-(n-1) claim one unit each, all at once,
+// and returns user → claim id. Every click must be accepted (202).
+func (c *client) crowd(t testing.TB, campaignID, sku string, n int) map[string]string {
+	t.Helper()
+	var mu sync.Mutex
+	claims := make(map[string]string, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	for i := range n {
+		user := fmt.Sprintf("user-%d", i)
+		tok := c.token(t, user)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			var a accepted
+			status, err := c.do(context.Background(), http.MethodPost, "/v1/campaigns/"+campaignID+"/claims", tok,
+				map[string]any{"sku": sku, "qty": 1}, &a)
+			if err != nil || status != http.StatusAccepted {
+				errs <- fmt.Errorf("claim by %s: status %d, err %v", user, status, err)
+				return
+			}
+			mu.Lock()
+			claims[user] = a.ClaimID
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	return claims
+}
+
+// await polls every claim until done accepts its status, with 32 pollers,
+// and returns user → last status.
+func (c *client) await(t testing.TB, claims map[string]string, done func(claimStatus) bool) map[string]claimStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	type job struct{ user, claim string }
+	jobs := make(chan job)
+	var mu sync.Mutex
+	out := make(map[string]claimStatus, len(claims))
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				st := c.poll(ctx, c.token(t, j.user), j.claim, done)
+				mu.Lock()
+				out[j.user] = st
+				mu.Unlock()
+			}
+		}()
+	}
+	for user, id := range claims {
+		jobs <- job{user, id}
+	}
+	close(jobs)
+	wg.Wait()
+	for user, st := range out {
+		if !done(st) {
+			t.Fatalf("claim %s of %s stuck at %+v", claims[user], user, st)
+		}
+	}
+	return out
+}
+
+func (c *client) poll(ctx context.Context, tok, claimID string, done func(claimStatus) bool) claimStatus {
+	var st claimStatus
+	for ctx.Err() == nil {
+		st = claimStatus{}
+		status, err := c.do(ctx, http.MethodGet, "/v1/claims/"+claimID, tok, nil, &st)
+		if err == nil && status == http.StatusOK && done(st) {
+			return st
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return st
+}
+
+type orderList struct {
+	Orders []struct {
+		OrderNo string `json:"order_no"`
+		State   string `json:"state"`
+	} `json:"orders"`
+}
+
+// orders returns the caller's order numbers → state from GET /v1/orders.
+func (c *client) orders(t testing.TB, user string) map[string][]string {
+	t.Helper()
+	var l orderList
+	c.must(t, http.StatusOK, http.MethodGet, "/v1/orders", c.token(t, user), nil, &l)
+	got := make(map[string][]string)
+	for _, o := range l.Orders {
+		got[o.OrderNo] = append(got[o.OrderNo], o.State)
+	}
+	return got
+}

@@ -1,0 +1,128 @@
+package engine_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/local/engine"
+	"github.com/surgekit/surge/local/servers"
+	"github.com/surgekit/surge/local/servers/servertest"
+	"github.com/surgekit/surge/shared/keyspace"
+)
+
+var (
+	deps   *servers.Set
+	binDir string
+	root   string
+)
+
+// TestMain builds the broker and the functions once, starts one set of
+// dependency servers, and runs the tests; each test gets its own engine on a
+// fresh database, key prefix and bucket.
+func TestMain(m *testing.M) {
+	os.Exit(buildThenRun(m))
+}
+
+func buildThenRun(m *testing.M) int {
+	wd, _ := os.Getwd()
+	var err error
+	if root, err = engine.Root(wd); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if binDir, err = os.MkdirTemp("", "surge-bin-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(binDir)
+	if err := engine.Build(context.Background(), root, binDir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return servertest.Main(m, &deps)
+}
+
+// stack is one engine on its own slice of the servers.
+type stack struct {
+	*engine.Engine
+	api *client
+	env servertest.Env
+}
+
+func startEngine(t *testing.T, duplicate bool) *stack {
+	t.Helper()
+	env := servertest.Fresh(t, deps)
+	secrets := engine.Secrets{
+		JWTSecret: randomHex(t), AdminToken: randomHex(t), CaptchaSecret: randomHex(t),
+		ReceiptKey: base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
+	}
+	e, err := engine.Start(context.Background(), engine.Config{
+		Root: root, BinDir: binDir, StateDir: t.TempDir(),
+		Deps: engine.Deps{
+			RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, DatabaseURL: env.DatabaseURL,
+			S3Endpoint: env.S3Endpoint, S3AccessKey: env.S3AccessKey, S3SecretKey: env.S3SecretKey, S3Bucket: env.S3Bucket,
+		},
+		Secrets:           secrets,
+		DuplicateDelivery: duplicate,
+		Env:               []string{"SURGE_CAPTCHA_MIN_AGE=0s"},
+		Log:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatalf("start engine: %v", err)
+	}
+	t.Cleanup(e.Stop)
+	return &stack{Engine: e, api: newClient(e.URL(), secrets.AdminToken, secrets.JWTSecret), env: env}
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func randomHex(t *testing.T) string { return hex.EncodeToString(randomBytes(t, 16)) }
+
+// ordersInDB counts the rows, units and distinct users of a campaign's orders.
+func (s *stack) ordersInDB(t *testing.T, campaignID string) (rows, units, users int) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), s.env.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	err = conn.QueryRow(context.Background(),
+		`SELECT count(*), coalesce(sum(qty), 0), count(DISTINCT user_id) FROM orders WHERE campaign_id = $1`,
+		campaignID).Scan(&rows, &units, &users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows, units, users
+}
+
+// remaining reads a SKU's stock left in Redis.
+func (s *stack) remaining(t *testing.T, campaignID, sku string) int {
+	t.Helper()
+	opt, err := redis.ParseURL(s.env.RedisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	n, err := rdb.Get(context.Background(), keyspace.New(s.env.KeyPrefix).Campaign(campaignID).Stock(sku)).Int()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

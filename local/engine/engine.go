@@ -1,0 +1,266 @@
+// Package engine runs the whole of Surge on one machine: the local broker
+// and every function as its own process (restarted when it crashes, as on
+// Kubernetes), behind one HTTP gateway. `make up` and the end-to-end tests
+// both start it; the dependency servers come from local/servers.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/surgekit/surge/local/gateway"
+)
+
+// Functions are the deployable functions, each a main under functions/.
+func Functions() []string {
+	return []string{"captcha", "prededuct", "enqueue", "settle", "reconcile", "query", "admin"}
+}
+
+// Deps locates the dependency servers and this engine's share of them.
+type Deps struct {
+	RedisURL, KeyPrefix, DatabaseURL               string
+	S3Endpoint, S3AccessKey, S3SecretKey, S3Bucket string
+}
+
+// Secrets are the keys the functions need; make up keeps them across runs.
+type Secrets struct {
+	JWTSecret     string
+	AdminToken    string
+	ReceiptKey    string // base64 of a 32-byte Ed25519 seed
+	CaptchaSecret string
+}
+
+// Config is one engine.
+type Config struct {
+	Root        string // the repository: infra/knative is read from here
+	BinDir      string // where Build put the binaries
+	StateDir    string // broker store and process logs
+	GatewayAddr string // 127.0.0.1:0 picks a free port
+	Deps        Deps
+	Secrets     Secrets
+	// DuplicateDelivery makes the broker deliver every event twice.
+	DuplicateDelivery bool
+	// Env is added to every function's environment (e.g. SURGE_CAPTCHA_MIN_AGE=0).
+	Env []string
+	Log *slog.Logger
+}
+
+// Engine is a running broker, functions and gateway.
+type Engine struct {
+	cfg       Config
+	procs     map[string]*process
+	services  map[string]string
+	brokerURL string
+	gateway   *http.Server
+	gwURL     string
+}
+
+// Start launches the broker and the functions, waits until every one is
+// ready, then serves the gateway.
+func Start(ctx context.Context, cfg Config) (*Engine, error) {
+	e := &Engine{cfg: cfg, procs: make(map[string]*process), services: make(map[string]string)}
+	if err := e.start(ctx); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) start(ctx context.Context) error {
+	if err := os.MkdirAll(filepath.Join(e.cfg.StateDir, "logs"), 0o755); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	for _, name := range Functions() {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		e.services[name] = "http://" + addr
+	}
+	brokerAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	e.brokerURL = "http://" + brokerAddr
+	if err := e.launch("broker", e.brokerArgs(brokerAddr), os.Environ()); err != nil {
+		return err
+	}
+	for _, name := range Functions() {
+		if err := e.launch(name, nil, e.functionEnv(name)); err != nil {
+			return err
+		}
+	}
+	if err := e.waitReady(ctx); err != nil {
+		return err
+	}
+	return e.serveGateway()
+}
+
+func (e *Engine) launch(name string, args, env []string) error {
+	p := &process{
+		name: name, bin: filepath.Join(e.cfg.BinDir, name), args: args, env: env,
+		logf: filepath.Join(e.cfg.StateDir, "logs", name+".log"), log: e.cfg.Log,
+	}
+	if err := p.start(); err != nil {
+		return err
+	}
+	e.procs[name] = p
+	return nil
+}
+
+func (e *Engine) brokerArgs(addr string) []string {
+	args := []string{
+		"-listen", addr,
+		"-store", filepath.Join(e.cfg.StateDir, "broker"),
+		"-triggers", filepath.Join(e.cfg.Root, "infra", "knative"),
+	}
+	for _, name := range Functions() {
+		args = append(args, "-service", name+"="+e.services[name])
+	}
+	if e.cfg.DuplicateDelivery {
+		args = append(args, "-duplicate")
+	}
+	return args
+}
+
+func (e *Engine) functionEnv(name string) []string {
+	d, s := e.cfg.Deps, e.cfg.Secrets
+	env := append(os.Environ(),
+		"LISTEN_ADDRESS="+e.services[name][len("http://"):],
+		"K_SINK="+e.brokerURL,
+		"SURGE_REDIS_URL="+d.RedisURL,
+		"SURGE_KEY_PREFIX="+d.KeyPrefix,
+		"SURGE_DATABASE_URL="+d.DatabaseURL,
+		"SURGE_S3_ENDPOINT="+d.S3Endpoint,
+		"SURGE_S3_ACCESS_KEY="+d.S3AccessKey,
+		"SURGE_S3_SECRET_KEY="+d.S3SecretKey,
+		"SURGE_S3_BUCKET="+d.S3Bucket,
+		"SURGE_JWT_SECRET="+s.JWTSecret,
+		"SURGE_ADMIN_TOKEN="+s.AdminToken,
+		"SURGE_RECEIPT_KEY="+s.ReceiptKey,
+		"SURGE_CAPTCHA_SECRET="+s.CaptchaSecret,
+	)
+	return append(env, e.cfg.Env...)
+}
+
+// waitReady polls every process's readiness path.
+func (e *Engine) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	urls := map[string]string{"broker": e.brokerURL}
+	for name, base := range e.services {
+		urls[name] = base
+	}
+	for name, base := range urls {
+		if err := waitHTTP(ctx, base+"/health/readiness"); err != nil {
+			return fmt.Errorf("engine: %s not ready (see %s): %w", name, e.procs[name].logf, err)
+		}
+	}
+	return nil
+}
+
+func waitHTTP(ctx context.Context, url string) error {
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (e *Engine) serveGateway() error {
+	h, err := gateway.New(e.services)
+	if err != nil {
+		return err
+	}
+	addr := e.cfg.GatewayAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("gateway listen: %w", err)
+	}
+	e.gwURL = "http://" + ln.Addr().String()
+	e.gateway = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = e.gateway.Serve(ln) }() // ends when Stop shuts the server down
+	return nil
+}
+
+// URL is the gateway's base URL.
+func (e *Engine) URL() string { return e.gwURL }
+
+// BrokerURL is the broker ingress (K_SINK of the functions).
+func (e *Engine) BrokerURL() string { return e.brokerURL }
+
+// ServiceURL is a function's own address, for driving it directly.
+func (e *Engine) ServiceURL(name string) string { return e.services[name] }
+
+// Kill crashes a process with SIGKILL; its supervisor restarts it.
+func (e *Engine) Kill(name string) error { return e.signal(name, syscall.SIGKILL) }
+
+// Pause freezes a process (SIGSTOP): it holds its connections and answers
+// nothing, like a function stuck in a long GC or a network partition.
+func (e *Engine) Pause(name string) error { return e.signal(name, syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (e *Engine) Resume(name string) error { return e.signal(name, syscall.SIGCONT) }
+
+func (e *Engine) signal(name string, sig syscall.Signal) error {
+	p, ok := e.procs[name]
+	if !ok {
+		return fmt.Errorf("engine: no process %q", name)
+	}
+	return p.signal(sig)
+}
+
+// Restarts counts how often a process was restarted after dying.
+func (e *Engine) Restarts(name string) int {
+	p := e.procs[name]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.restarts
+}
+
+// Stop shuts the gateway, then the functions, then the broker down.
+func (e *Engine) Stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if e.gateway != nil {
+		_ = e.gateway.Shutdown(ctx)
+	}
+	for _, name := range Functions() {
+		if p, ok := e.procs[name]; ok {
+			p.stop(ctx, 10*time.Second)
+		}
+	}
+	if p, ok := e.procs["broker"]; ok {
+		p.stop(ctx, 10*time.Second)
+	}
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
