@@ -42,7 +42,10 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	state := filepath.Join(root, ".surge")
+	state := os.Getenv("SURGE_STATE_DIR")
+	if state == "" {
+		state = filepath.Join(root, ".surge")
+	}
 	log.Info("starting Redis, PostgreSQL and MinIO", "state", state)
 	set, err := servers.Start(ctx, servers.Options{Dir: filepath.Join(state, "servers"), Fsync: true, Log: log})
 	if err != nil {
