@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -40,7 +37,7 @@ func (f *Function) warm(ctx context.Context, id string) (Warmed, error) {
 	if c.Kind != campaign.KindSale {
 		return Warmed{}, httpapi.Errorf(http.StatusNotImplemented, "not_implemented", "warming a %s campaign is not implemented yet", c.Kind)
 	}
-	done, err := settledUnits(ctx, f.d.Pool, c.ID)
+	done, err := ledger.NewReader(f.d.Pool).SettledUnits(ctx, c.ID)
 	if err != nil {
 		return Warmed{}, err
 	}
@@ -53,25 +50,6 @@ func (f *Function) warm(ctx context.Context, id string) (Warmed, error) {
 		return Warmed{}, err
 	}
 	return Warmed{CampaignID: c.ID, Stock: left}, nil
-}
-
-// settledUnits sums the units of c's settled orders per SKU.
-func settledUnits(ctx context.Context, pool *pgxpool.Pool, campaignID string) (map[string]int, error) {
-	rows, err := pool.Query(ctx, `SELECT sku, sum(qty)::int FROM orders WHERE campaign_id = $1 GROUP BY sku`, campaignID)
-	if err != nil {
-		return nil, fmt.Errorf("settled units of %s: %w", campaignID, err)
-	}
-	out := make(map[string]int)
-	var sku string
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&sku, &n}, func() error {
-		out[sku] = n
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("settled units of %s: %w", campaignID, err)
-	}
-	return out, nil
 }
 
 func skus(c *campaign.Campaign) []string {

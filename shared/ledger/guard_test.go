@@ -119,14 +119,18 @@ func TestReader(t *testing.T) {
 	if err != nil || units["phone"] != 6 || len(units) != 1 {
 		t.Errorf("SettledUnits = %v, %v; want map[phone:6]", units, err)
 	}
-	claims, err := r.SettledClaims(context.Background(), "sale")
-	want := map[string]int{"sale.a-1": 2, "sale.a-2": 1, "sale.b-1": 3}
-	if err != nil || len(claims) != len(want) {
-		t.Fatalf("SettledClaims = %v, %v; want %v", claims, err, want)
+	orders, err := r.SettledOrders(context.Background(), "sale")
+	want := map[string]ledger.Settled{
+		"sale.a-1": {TokenID: "sale.a-1", SKU: "phone", FirstSlot: 1, Qty: 2},
+		"sale.a-2": {TokenID: "sale.a-2", SKU: "phone", FirstSlot: 3, Qty: 1},
+		"sale.b-1": {TokenID: "sale.b-1", SKU: "phone", FirstSlot: 4, Qty: 3},
 	}
-	for k, v := range want {
-		if claims[k] != v {
-			t.Errorf("SettledClaims[%s] = %d; want %d", k, claims[k], v)
+	if err != nil || len(orders) != len(want) {
+		t.Fatalf("SettledOrders = %v, %v; want %v", orders, err, want)
+	}
+	for _, o := range orders {
+		if o != want[o.TokenID] {
+			t.Errorf("SettledOrders has %+v; want %+v", o, want[o.TokenID])
 		}
 	}
 }

@@ -19,10 +19,26 @@ func (r *Reader) SettledUnits(ctx context.Context, campaignID string) (map[strin
 	return r.sums(ctx, `SELECT sku, sum(qty)::int FROM orders WHERE campaign_id = $1 GROUP BY sku`, campaignID)
 }
 
-// SettledClaims returns the units settled per claim (token id) of a
-// campaign.
-func (r *Reader) SettledClaims(ctx context.Context, campaignID string) (map[string]int, error) {
-	return r.sums(ctx, `SELECT token_id, qty FROM orders WHERE campaign_id = $1`, campaignID)
+// Settled is one settled order as an audit sees it: the claim (token id)
+// and the stock slots it holds.
+type Settled struct {
+	TokenID   string
+	SKU       string
+	FirstSlot int
+	Qty       int
+}
+
+// SettledOrders returns every settled order of a campaign, in one read.
+func (r *Reader) SettledOrders(ctx context.Context, campaignID string) ([]Settled, error) {
+	rows, err := r.pool.Query(ctx, `SELECT token_id, sku, first_slot, qty FROM orders WHERE campaign_id = $1`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", campaignID, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Settled])
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", campaignID, err)
+	}
+	return out, nil
 }
 
 func (r *Reader) sums(ctx context.Context, sql, campaignID string) (map[string]int, error) {
