@@ -87,6 +87,7 @@ func assertSoldOutExactly(t *testing.T, s *stack, campaignID, sku string) {
 	if left := s.remaining(t, campaignID, sku); left != 0 {
 		t.Fatalf("Redis remaining %d, want 0", left)
 	}
+	assertReconciled(t, s)
 }
 
 func pick(claims map[string]string, users map[string]claimStatus) map[string]string {
