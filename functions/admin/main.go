@@ -33,13 +33,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		"SURGE_ADMIN_TOKEN", cfg.AdminToken)
 }
 
-func main() {
-	log := fn.NewLogger("admin")
-	if err := run(context.Background(), log); err != nil {
-		log.Error("exit", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { fn.Main("admin", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(os.Getenv)

@@ -57,13 +57,7 @@ func duration(getenv func(string) string, name string, def time.Duration) (time.
 	return d, nil
 }
 
-func main() {
-	log := fn.NewLogger("captcha")
-	if err := run(context.Background(), log); err != nil {
-		log.Error("exit", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { fn.Main("captcha", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(os.Getenv)

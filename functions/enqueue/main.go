@@ -15,13 +15,7 @@ import (
 	"github.com/surgekit/surge/shared/receipt"
 )
 
-func main() {
-	log := fn.NewLogger("enqueue")
-	if err := run(context.Background(), log); err != nil {
-		log.Error("enqueue stopped", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { fn.Main("enqueue", run) }
 
 // settings is the environment of the function, read once.
 type settings struct {

@@ -12,13 +12,7 @@ import (
 	"github.com/surgekit/surge/shared/fn"
 )
 
-func main() {
-	log := fn.NewLogger("prededuct")
-	if err := run(context.Background(), log); err != nil {
-		log.Error("exit", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { fn.Main("prededuct", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(os.Getenv)

@@ -16,13 +16,7 @@ import (
 	"github.com/surgekit/surge/shared/receipt"
 )
 
-func main() {
-	log := fn.NewLogger("query")
-	if err := run(context.Background(), log); err != nil {
-		log.Error("query stopped", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { fn.Main("query", run) }
 
 // settings is the environment of the function, read once.
 type settings struct {

@@ -18,13 +18,7 @@ import (
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
-func main() {
-	log := fn.NewLogger("reconcile")
-	if err := run(context.Background(), log); err != nil {
-		log.Error("reconcile stopped", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { fn.Main("reconcile", run) }
 
 func loadEnv(getenv func(string) string) (connect.Env, error) {
 	env, err := connect.LoadEnv(getenv)

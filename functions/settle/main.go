@@ -17,13 +17,7 @@ import (
 	"github.com/surgekit/surge/shared/receipt"
 )
 
-func main() {
-	log := fn.NewLogger("settle")
-	if err := run(context.Background(), log); err != nil {
-		log.Error("settle stopped", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { fn.Main("settle", run) }
 
 // settings is the environment of the function, read once.
 type settings struct {

@@ -150,3 +150,13 @@ func Handler(log *slog.Logger, f Function) (http.Handler, error) {
 	}
 	return h.routes(), nil
 }
+
+// Main is a function's main: it runs run with the function's JSON logger
+// and exits 1, after logging why, when run fails.
+func Main(function string, run func(ctx context.Context, log *slog.Logger) error) {
+	log := NewLogger(function)
+	if err := run(context.Background(), log); err != nil {
+		log.Error("stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}
