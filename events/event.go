@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -88,6 +89,9 @@ func Decode[T Payload](e event.Event, typ string) (T, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
 		return d, fmt.Errorf("%w: data: %v", ErrInvalid, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return d, fmt.Errorf("%w: data: trailing data after the JSON object", ErrInvalid)
 	}
 	if err := d.validate(); err != nil {
 		return d, err

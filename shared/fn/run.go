@@ -35,14 +35,14 @@ func ListenAddress(getenv func(string) string) string {
 func Run(ctx context.Context, log *slog.Logger, f Function) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	h, err := newHost(log, f)
+	if err != nil {
+		return err
+	}
 	if s, ok := f.(Starter); ok {
 		if err := s.Start(ctx, environ()); err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
-	}
-	h, err := newHost(log, f)
-	if err != nil {
-		return err
 	}
 	ln, err := net.Listen("tcp", ListenAddress(os.Getenv))
 	if err != nil {

@@ -89,7 +89,11 @@ func TestRunDrainsAndStops(t *testing.T) {
 		resp.Body.Close()
 		inFlight <- resp.StatusCode
 	}()
-	<-f.entered
+	select {
+	case <-f.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow request never reached the function")
+	}
 	cancel()
 	select {
 	case err := <-ran:
@@ -100,8 +104,13 @@ func TestRunDrainsAndStops(t *testing.T) {
 		t.Error("Stop called before the in-flight request finished")
 	}
 	close(f.release)
-	if got := <-inFlight; got != http.StatusOK {
-		t.Errorf("in-flight request status = %d; want 200", got)
+	select {
+	case got := <-inFlight:
+		if got != http.StatusOK {
+			t.Errorf("in-flight request status = %d; want 200", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the in-flight request never completed")
 	}
 	select {
 	case err := <-ran:

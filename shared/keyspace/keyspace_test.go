@@ -1,0 +1,113 @@
+package keyspace_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/surgekit/surge/shared/keyspace"
+)
+
+// hashTag is the part of key Redis Cluster hashes: the text between the
+// first '{' and the next '}', when not empty; else the whole key.
+func hashTag(key string) string {
+	open := strings.IndexByte(key, '{')
+	if open < 0 {
+		return key
+	}
+	end := strings.IndexByte(key[open+1:], '}')
+	if end <= 0 {
+		return key
+	}
+	return key[open+1 : open+1+end]
+}
+
+func TestCampaignKeysShareOneSlot(t *testing.T) {
+	for _, prefix := range []string{"", "surge", "t-1a2b3c4d5e6f:"} {
+		c := keyspace.New(prefix).Campaign("double11")
+		keys := map[string]string{
+			"Meta": c.Meta(), "Stock": c.Stock("phone-x"), "Held": c.Held(), "Wins": c.Wins(),
+			"Claim": c.Claim(keyspace.ClaimID("double11", "7f3a")), "Inflight": c.Inflight(), "Challenge": c.Challenge("ch-1"),
+		}
+		seen := make(map[string]string)
+		for name, key := range keys {
+			if got := hashTag(key); got != "c:double11" {
+				t.Errorf("prefix %q: %s key %q hashes on %q; want %q", prefix, name, key, got, "c:double11")
+			}
+			if other, dup := seen[key]; dup {
+				t.Errorf("prefix %q: %s and %s are both %q", prefix, name, other, key)
+			}
+			seen[key] = name
+		}
+	}
+}
+
+func TestUserKeys(t *testing.T) {
+	key := keyspace.New("surge").User("alice").Pending()
+	if got := hashTag(key); got != "u:alice" {
+		t.Errorf("Pending key %q hashes on %q; want %q", key, got, "u:alice")
+	}
+}
+
+func TestKeysApart(t *testing.T) {
+	s := keyspace.New("")
+	tests := []struct {
+		name     string
+		a, b     string
+		sameSlot bool // Redis Cluster hashes both to one slot
+	}{
+		{"campaigns", s.Campaign("a").Meta(), s.Campaign("b").Meta(), false},
+		{"users", s.User("a").Pending(), s.User("b").Pending(), false},
+		{"campaign and user of one id", s.Campaign("a").Held(), s.User("a").Pending(), false},
+		{"prefixes", keyspace.New("p1").Campaign("a").Meta(), keyspace.New("p2").Campaign("a").Meta(), true},
+		{"skus", s.Campaign("a").Stock("x"), s.Campaign("a").Stock("y"), true},
+		{"claims", s.Campaign("a").Claim("a.1"), s.Campaign("a").Claim("a.2"), true},
+	}
+	for _, tt := range tests {
+		if tt.a == tt.b {
+			t.Errorf("%s: both keys are %q; want them apart", tt.name, tt.a)
+		}
+		if got := hashTag(tt.a) == hashTag(tt.b); got != tt.sameSlot {
+			t.Errorf("%s: %q and %q in one slot = %v; want %v", tt.name, tt.a, tt.b, got, tt.sameSlot)
+		}
+	}
+}
+
+func TestDefaultPrefix(t *testing.T) {
+	tests := []struct{ prefix, want string }{
+		{"", "surge:{c:double11}:meta"},
+		{"surge", "surge:{c:double11}:meta"},
+		{"staging", "staging:{c:double11}:meta"},
+	}
+	for _, tt := range tests {
+		if got := keyspace.New(tt.prefix).Campaign("double11").Meta(); got != tt.want {
+			t.Errorf("New(%q) Meta = %q; want %q", tt.prefix, got, tt.want)
+		}
+	}
+	if got, want := keyspace.New("").User("alice").Pending(), "surge:{u:alice}:pending"; got != want {
+		t.Errorf("User Pending = %q; want %q", got, want)
+	}
+}
+
+func TestClaimID(t *testing.T) {
+	id := keyspace.ClaimID("double11", "7f3a-b2")
+	if got, ok := keyspace.CampaignOfClaim(id); !ok || got != "double11" {
+		t.Errorf("CampaignOfClaim(%q) = %q, %v; want double11, true", id, got, ok)
+	}
+	tests := []struct {
+		id       string
+		campaign string
+		ok       bool
+	}{
+		{"double11.7f3a", "double11", true},
+		{"double11.7f.3a", "double11", true}, // the unique part may hold dots
+		{"nodot", "", false},
+		{".7f3a", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := keyspace.CampaignOfClaim(tt.id)
+		if ok != tt.ok || (ok && got != tt.campaign) {
+			t.Errorf("CampaignOfClaim(%q) = %q, %v; want %q, %v", tt.id, got, ok, tt.campaign, tt.ok)
+		}
+	}
+}
