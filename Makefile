@@ -3,21 +3,26 @@
 # or install what they need (redis-server through apt, MinIO from a pinned
 # module version, PostgreSQL from the machine's binaries).
 
-GO        ?= go
+GO         ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 14m
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: up test vet build clean
+.PHONY: up test vet lint build clean
 
 ## up: start Redis, PostgreSQL, MinIO, the broker, every function and the gateway (Ctrl-C stops; data kept in .surge/)
 up:
 	$(GO) run ./local/cmd/up
 
-## test: vet, then every test with the race detector
-test: vet
+## test: vet and staticcheck, then every test with the race detector
+test: vet lint
 	$(GO) test $(TEST_FLAGS) ./...
 
 vet:
 	$(GO) vet ./...
+
+## lint: staticcheck, pinned, fetched through the Go module proxy
+lint:
+	$(GO) run $(STATICCHECK) ./...
 
 ## build: every function and the local tools into .surge/bin
 build:

@@ -10,10 +10,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 )
 
-func status(code int) func(int, *event.Event, http.ResponseWriter) {
-	return func(_ int, _ *event.Event, w http.ResponseWriter) { w.WriteHeader(code) }
-}
-
 func TestFiltersRoute(t *testing.T) {
 	all, vip := newSink(t, nil), newSink(t, nil)
 	dir := writeManifests(t,

@@ -100,13 +100,6 @@ func (p *process) respawn() error {
 	return nil
 }
 
-// pid is the current process id.
-func (p *process) pid() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cmd.Process.Pid
-}
-
 // stop sends SIGTERM, waits up to grace for a drain, then SIGKILL.
 func (p *process) stop(ctx context.Context, grace time.Duration) {
 	p.mu.Lock()

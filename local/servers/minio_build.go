@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"time"
 )
 
@@ -68,12 +67,12 @@ func buildMinIO(ctx context.Context, log *slog.Logger, binDir, bin string) error
 	return nil
 }
 
-// goTool is the go command on PATH, else the one of the running toolchain.
+// goTool is the go command on PATH (make puts the one it runs there).
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go"
 }
 
 func isFile(p string) bool {
