@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 )
 
 func TestCreate(t *testing.T) {
@@ -39,7 +40,7 @@ func TestCreate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			w := fx.call(t, http.MethodPost, "/v1/campaigns", tc.bearer, tc.body)
-			if w.Code != tc.want || errorCode(w) != tc.code {
+			if w.Code != tc.want || httpapitest.ErrorCode(w) != tc.code {
 				t.Fatalf("status %d %s; want %d %q", w.Code, w.Body, tc.want, tc.code)
 			}
 		})
@@ -58,7 +59,7 @@ func TestGetWithETag(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("get: %d %s", w.Code, w.Body)
 	}
-	c := decode[campaign.Campaign](t, w)
+	c := httpapitest.Decode[campaign.Campaign](t, w)
 	if c.ID != "double11" || len(c.Items) != 2 || c.PaymentWindow.Duration != 10*time.Minute || !c.Captcha {
 		t.Fatalf("campaign %+v; want double11 as created", c)
 	}
@@ -98,7 +99,7 @@ func TestGetWithETag(t *testing.T) {
 func TestGetUnknown(t *testing.T) {
 	fx := newFixture(t)
 	for _, id := range []string{"nope", "Bad.Id"} {
-		if w := fx.call(t, http.MethodGet, "/v1/campaigns/"+id, "", nil); w.Code != http.StatusNotFound || errorCode(w) != "campaign_not_found" {
+		if w := fx.call(t, http.MethodGet, "/v1/campaigns/"+id, "", nil); w.Code != http.StatusNotFound || httpapitest.ErrorCode(w) != "campaign_not_found" {
 			t.Errorf("get %s: %d %s; want 404 campaign_not_found", id, w.Code, w.Body)
 		}
 	}

@@ -60,9 +60,7 @@ func New(d Deps) *Function {
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/warmup", f.admin(f.warmup))
 	f.mux.HandleFunc("GET /v1/campaigns/{id}", f.get)
 	f.mux.HandleFunc("GET /v1/campaigns/{id}/stock", f.stockView)
-	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "no route for %s %s", r.Method, r.URL.Path))
-	})
+	f.mux.HandleFunc("/", httpapi.NotFound)
 	return f
 }
 

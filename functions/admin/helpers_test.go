@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,8 +17,8 @@ import (
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/campaign"
-	"github.com/surgekit/surge/shared/connect"
-	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/fn/fntest"
+	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/schema"
 )
@@ -56,16 +54,8 @@ func newFixture(t *testing.T) *fixture {
 	env := servertest.Fresh(t, deps)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rdb, err := connect.Redis(ctx, env.RedisURL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close() })
-	pool, err := connect.Postgres(ctx, env.DatabaseURL, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	rdb := servertest.Redis(t, env, 0)
+	pool := servertest.Postgres(t, env, 4)
 	if err := schema.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
@@ -74,10 +64,7 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f := New(Deps{Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool), Keys: keys,
 		Admin: auth.NewAdmin(adminToken), Now: c.Now})
-	h, err := fn.Handler(log, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := fntest.Handler(t, f)
 	exec := func(sql string, args ...any) {
 		t.Helper()
 		if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
@@ -89,23 +76,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (fx *fixture) call(t *testing.T, method, path, bearer string, body any, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
-	raw, ok := body.([]byte)
-	if !ok && body != nil {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := httptest.NewRequest(method, path, bytes.NewReader(raw))
-	if bearer != "" {
-		r.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Set(header[i], header[i+1])
-	}
-	w := httptest.NewRecorder()
-	fx.h.ServeHTTP(w, r)
-	return w
+	return httpapitest.Do(t, fx.h, method, path, bearer, body, header...)
 }
 
 // sale is a valid sale campaign body, open from an hour before now.
@@ -130,23 +101,6 @@ func with(body map[string]any, key string, v any) map[string]any {
 	}
 	out[key] = v
 	return out
-}
-
-func errorCode(w *httptest.ResponseRecorder) string {
-	var e struct {
-		Error struct{ Code string } `json:"error"`
-	}
-	_ = json.Unmarshal(w.Body.Bytes(), &e)
-	return e.Error.Code
-}
-
-func decode[T any](t *testing.T, w *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decode %s: %v", w.Body.String(), err)
-	}
-	return v
 }
 
 func (fx *fixture) mustCreate(t *testing.T, body map[string]any) {

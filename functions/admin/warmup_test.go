@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 )
 
 func (fx *fixture) stock(t *testing.T, id string) StockView {
@@ -14,7 +16,7 @@ func (fx *fixture) stock(t *testing.T, id string) StockView {
 	if w.Code != http.StatusOK || w.Header().Get("Cache-Control") != "public, max-age=1" {
 		t.Fatalf("stock: %d %v %s; want 200 with max-age=1", w.Code, w.Header(), w.Body)
 	}
-	return decode[StockView](t, w)
+	return httpapitest.Decode[StockView](t, w)
 }
 
 func (fx *fixture) warmup(t *testing.T, id string) Warmed {
@@ -23,7 +25,7 @@ func (fx *fixture) warmup(t *testing.T, id string) Warmed {
 	if w.Code != http.StatusOK {
 		t.Fatalf("warmup: %d %s", w.Code, w.Body)
 	}
-	return decode[Warmed](t, w)
+	return httpapitest.Decode[Warmed](t, w)
 }
 
 func TestWarmupThenStock(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/surgekit/surge/shared/captcha"
+	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 )
 
 func TestChallengeIssued(t *testing.T) {
@@ -29,7 +30,7 @@ func TestChallengeIssued(t *testing.T) {
 			}
 		})
 	}
-	ch := decode[captcha.Challenge](t, fx.call(t, "/v1/campaigns/guarded/challenges", token(t, "alice"), nil))
+	ch := httpapitest.Decode[captcha.Challenge](t, fx.call(t, "/v1/campaigns/guarded/challenges", token(t, "alice"), nil))
 	if ch.ID == "" || ch.Prompt == "" || time.Until(ch.ExpiresAt) <= 0 {
 		t.Fatalf("challenge %+v; want id, prompt and a future expiry", ch)
 	}
@@ -55,7 +56,7 @@ func TestCaptchaUsedTwiceAcceptedOnce(t *testing.T) {
 			switch {
 			case w.Code == http.StatusAccepted:
 				accepted.Add(1)
-			case w.Code == http.StatusGone && errorCode(t, w) == "challenge_gone":
+			case w.Code == http.StatusGone && httpapitest.ErrorCode(w) == "challenge_gone":
 				gone.Add(1)
 			default:
 				t.Errorf("claim: %d %s", w.Code, w.Body)
@@ -94,7 +95,7 @@ func TestCaptchaRejections(t *testing.T) {
 			id, answer := fx.challenge(t, "guarded", "alice")
 			time.Sleep(tc.wait)
 			w := fx.call(t, "/v1/campaigns/guarded/claims", token(t, tc.user), claimWith(id, tc.answer(answer)))
-			if w.Code != tc.want || errorCode(t, w) != tc.code {
+			if w.Code != tc.want || httpapitest.ErrorCode(w) != tc.code {
 				t.Fatalf("status %d %s; want %d %s", w.Code, w.Body, tc.want, tc.code)
 			}
 			if n, c := len(fx.sink.got()), fx.claimKeys(t); n != 0 || c != 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 )
 
 func signed(t *testing.T, m jwt.SigningMethod, key any, sub string, exp time.Duration) string {
@@ -60,7 +61,7 @@ func TestBadClaimsChangeNothing(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			w := fx.call(t, "/v1/campaigns/"+tc.path+"/claims", tc.bearer, tc.body)
-			if w.Code != tc.want || errorCode(t, w) != tc.code {
+			if w.Code != tc.want || httpapitest.ErrorCode(w) != tc.code {
 				t.Fatalf("status %d %s; want %d %s", w.Code, w.Body, tc.want, tc.code)
 			}
 		})
@@ -80,7 +81,7 @@ func TestClaimAcceptedAndPublished(t *testing.T) {
 	if w.Code != http.StatusAccepted {
 		t.Fatalf("claim: %d %s; want 202", w.Code, w.Body)
 	}
-	a := decode[Accepted](t, w)
+	a := httpapitest.Decode[Accepted](t, w)
 	if !strings.HasPrefix(a.ClaimID, "open.") || a.StatusURL != "/v1/claims/"+a.ClaimID {
 		t.Fatalf("answer %+v; want an open.* claim id and its status url", a)
 	}
@@ -107,7 +108,7 @@ func TestPublishFailureLeavesNoClaim(t *testing.T) {
 	fx.warm(t, "open", false)
 	fx.sink.failing.Store(true)
 	w := fx.call(t, "/v1/campaigns/open/claims", token(t, "alice"), map[string]any{"sku": "cup", "qty": 1})
-	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || errorCode(t, w) != "unavailable" {
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || httpapitest.ErrorCode(w) != "unavailable" {
 		t.Fatalf("status %d %v %s; want 503 unavailable with Retry-After", w.Code, w.Header(), w.Body)
 	}
 	if n := fx.claimKeys(t); n != 0 {

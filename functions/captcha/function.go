@@ -57,9 +57,7 @@ func New(d Deps) *Function {
 	f := &Function{d: d, specs: newSpecCache(d.Redis, d.Keys, d.SpecTTL, d.Now), mux: http.NewServeMux()}
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/challenges", f.issueChallenge)
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/claims", f.acceptClaim)
-	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "no route for %s %s", r.Method, r.URL.Path))
-	})
+	f.mux.HandleFunc("/", httpapi.NotFound)
 	return f
 }
 

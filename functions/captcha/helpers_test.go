@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,8 +22,9 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/claim"
-	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/fn/fntest"
+	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/stock"
 )
@@ -77,13 +76,7 @@ type fixture struct {
 func newFixture(t *testing.T, cfg captcha.Config) *fixture {
 	t.Helper()
 	env := servertest.Fresh(t, deps)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	rdb, err := connect.Redis(ctx, env.RedisURL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close() })
+	rdb := servertest.Redis(t, env, 0)
 	rc := &receiver{}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
@@ -99,11 +92,7 @@ func newFixture(t *testing.T, cfg captcha.Config) *fixture {
 	}
 	f := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Redis: rdb, Keys: keys,
 		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink})
-	h, err := fn.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{h: h, rdb: rdb, keys: keys, sink: rc}
+	return &fixture{h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc}
 }
 
 // warm puts an open sale into Redis as admin's warm-up does.
@@ -128,46 +117,11 @@ func token(t *testing.T, user string) string {
 	return tok
 }
 
-// call sends body (bytes as is, anything else as JSON) and returns the
+// call POSTs body (bytes as is, anything else as JSON) and returns the
 // recorded response.
 func (fx *fixture) call(t *testing.T, path, bearer string, body any, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
-	raw, ok := body.([]byte)
-	if !ok && body != nil {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(raw))
-	if bearer != "" {
-		r.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Set(header[i], header[i+1])
-	}
-	w := httptest.NewRecorder()
-	fx.h.ServeHTTP(w, r)
-	return w
-}
-
-// errorCode is the code of a public error answer.
-func errorCode(t *testing.T, w *httptest.ResponseRecorder) string {
-	t.Helper()
-	var e struct {
-		Error struct{ Code string } `json:"error"`
-	}
-	_ = json.Unmarshal(w.Body.Bytes(), &e)
-	return e.Error.Code
-}
-
-func decode[T any](t *testing.T, w *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decode %s: %v", w.Body.String(), err)
-	}
-	return v
+	return httpapitest.Do(t, fx.h, http.MethodPost, path, bearer, body, header...)
 }
 
 // challenge issues a challenge to user through the API and solves it.
@@ -177,7 +131,7 @@ func (fx *fixture) challenge(t *testing.T, campaignID, user string) (id, answer 
 	if w.Code != http.StatusCreated {
 		t.Fatalf("issue challenge: %d %s", w.Code, w.Body)
 	}
-	ch := decode[captcha.Challenge](t, w)
+	ch := httpapitest.Decode[captcha.Challenge](t, w)
 	answer, err := captcha.Solve(ch.Prompt)
 	if err != nil {
 		t.Fatal(err)

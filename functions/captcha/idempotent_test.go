@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/surgekit/surge/shared/captcha"
+	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 )
 
 // A click retried with the same Idempotency-Key is the same claim: one
@@ -20,7 +21,7 @@ func TestIdempotentRetry(t *testing.T) {
 	if first.Code != http.StatusAccepted || again.Code != http.StatusAccepted {
 		t.Fatalf("statuses %d %s, %d %s; want 202 twice", first.Code, first.Body, again.Code, again.Body)
 	}
-	a, b := decode[Accepted](t, first), decode[Accepted](t, again)
+	a, b := httpapitest.Decode[Accepted](t, first), httpapitest.Decode[Accepted](t, again)
 	if a.ClaimID != b.ClaimID {
 		t.Fatalf("claim ids %s and %s; want the same", a.ClaimID, b.ClaimID)
 	}
@@ -39,9 +40,9 @@ func TestIdempotencyKeyScope(t *testing.T) {
 	claimAs := func(user, sku, key string) (int, string) {
 		w := fx.call(t, "/v1/campaigns/open/claims", token(t, user), map[string]any{"sku": sku, "qty": 1}, "Idempotency-Key", key)
 		if w.Code != http.StatusAccepted {
-			return w.Code, errorCode(t, w)
+			return w.Code, httpapitest.ErrorCode(w)
 		}
-		return w.Code, decode[Accepted](t, w).ClaimID
+		return w.Code, httpapitest.Decode[Accepted](t, w).ClaimID
 	}
 	_, alice := claimAs("alice", "cup", "k")
 	_, bob := claimAs("bob", "cup", "k")

@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/events"
@@ -22,11 +18,11 @@ import (
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
-	"github.com/surgekit/surge/shared/connect"
-	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
 	"github.com/surgekit/surge/shared/receipt"
+	"github.com/surgekit/surge/shared/stock"
 )
 
 var deps *servers.Set
@@ -49,11 +45,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	env := servertest.Fresh(t, deps)
-	rdb, err := connect.Redis(context.Background(), env.RedisURL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := servertest.Redis(t, env, 0)
 	signer, err := receipt.NewSigner(bytes.Repeat([]byte{9}, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -71,13 +63,7 @@ func serve(t *testing.T, cfg Config) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := fn.Handler(slog.New(slog.DiscardHandler), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return fntest.Serve(t, f)
 }
 
 func (fx *fixture) warm(t *testing.T) {
@@ -85,7 +71,7 @@ func (fx *fixture) warm(t *testing.T) {
 	c := campaign.Campaign{ID: "double11", Kind: campaign.KindSale, Items: []campaign.Item{{SKU: "phone-x", Stock: 10, Price: 99900}}}
 	spec, _ := json.Marshal(c)
 	ctx := context.Background()
-	if err := fx.rdb.HSet(ctx, fx.keys.Campaign("double11").Meta(), metaSpec, spec).Err(); err != nil {
+	if err := fx.rdb.HSet(ctx, fx.keys.Campaign("double11").Meta(), stock.MetaSpec, spec).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fx.claims.CreatePending(ctx, claim.Record{ID: "double11.c1", UserID: "alice", SKU: "phone-x", Qty: 2, CreatedAt: reservedAt}); err != nil {
@@ -110,35 +96,9 @@ func reservation() events.ClaimReservedData {
 	}
 }
 
-// post delivers e and returns the status and the reply event, if any.
-func post(t *testing.T, url string, e event.Event) (int, *event.Event) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cehttp.WriteRequest(context.Background(), binding.ToMessage(&e), req); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode, nil
-	}
-	reply, err := cehttp.NewEventFromHTTPResponse(resp)
-	if err != nil {
-		t.Fatalf("reply: %v", err)
-	}
-	return resp.StatusCode, reply
-}
-
 func TestEnqueueMintsRecordsAndReplies(t *testing.T) {
 	fx := newFixture(t)
-	status, reply := post(t, fx.srv.URL, events.ClaimReserved(reservation()))
+	status, reply := fntest.Post(t, fx.srv.URL, events.ClaimReserved(reservation()))
 	if status != http.StatusOK || reply == nil {
 		t.Fatalf("status %d, want 200 with a reply", status)
 	}
@@ -183,11 +143,11 @@ func (fx *fixture) assertRecorded(t *testing.T, orderNo, token string) {
 func TestEnqueueDuplicateDeliveryIsIdempotent(t *testing.T) {
 	fx := newFixture(t)
 	in := events.ClaimReserved(reservation())
-	_, first := post(t, fx.srv.URL, in)
+	_, first := fntest.Post(t, fx.srv.URL, in)
 	before, _ := fx.claims.Get(context.Background(), "double11.c1")
 	// A second instance (cold cache, same key) gets the redelivery.
 	other := serve(t, Config{Redis: fx.rdb, Keys: fx.keys, Signer: fx.signer, Now: func() time.Time { return reservedAt.Add(time.Hour) }})
-	status, second := post(t, other.URL, in)
+	status, second := fntest.Post(t, other.URL, in)
 	if status != http.StatusOK || second == nil {
 		t.Fatalf("redelivery: status %d, want 200 with a reply", status)
 	}
@@ -206,14 +166,14 @@ func TestEnqueueDuplicateDeliveryIsIdempotent(t *testing.T) {
 func TestEnqueueAfterSettleDoesNotResurrectPending(t *testing.T) {
 	fx := newFixture(t)
 	in := events.ClaimReserved(reservation())
-	_, first := post(t, fx.srv.URL, in)
+	_, first := fntest.Post(t, fx.srv.URL, in)
 	var q events.OrderQueuedData
 	_ = json.Unmarshal(first.Data(), &q)
 	fx.setState(t, claim.Settled)
 	if err := fx.pending.Remove(context.Background(), "alice", q.OrderNo); err != nil {
 		t.Fatal(err)
 	}
-	status, second := post(t, fx.srv.URL, in)
+	status, second := fntest.Post(t, fx.srv.URL, in)
 	if status != http.StatusOK || second == nil || !bytes.Equal(second.Data(), first.Data()) {
 		t.Fatalf("late redelivery: status %d; want 200 and the identical reply", status)
 	}
@@ -249,7 +209,7 @@ func TestEnqueueRejectsBadEventsAndChangesNothing(t *testing.T) {
 	fx := newFixture(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if status, _ := post(t, fx.srv.URL, tt.in); status != tt.want {
+			if status, _ := fntest.Post(t, fx.srv.URL, tt.in); status != tt.want {
 				t.Fatalf("status %d, want %d", status, tt.want)
 			}
 			fx.assertUntouched(t)
@@ -273,7 +233,7 @@ func TestEnqueueRedisDownIsRetried(t *testing.T) {
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = down.Close() })
 	srv := serve(t, Config{Redis: down, Keys: keyspace.New("x"), Signer: signer})
-	if status, _ := post(t, srv.URL, events.ClaimReserved(reservation())); status != http.StatusInternalServerError {
+	if status, _ := fntest.Post(t, srv.URL, events.ClaimReserved(reservation())); status != http.StatusInternalServerError {
 		t.Fatalf("status %d with Redis down, want 500", status)
 	}
 }

@@ -13,11 +13,8 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/stock"
 )
-
-// metaSpec is the field of the campaign meta hash holding the campaign JSON
-// (stock.MetaSpec, written at warm-up).
-const metaSpec = "spec"
 
 // prices reads item prices from the campaign specs in Redis, keeping each
 // spec for ttl: prices do not change during a sale, and a hot campaign
@@ -85,7 +82,7 @@ func (p *prices) cached(id string) (*campaign.Campaign, bool) {
 }
 
 func (p *prices) load(ctx context.Context, id string) (*campaign.Campaign, error) {
-	raw, err := p.rdb.HGet(ctx, p.keys.Campaign(id).Meta(), metaSpec).Result()
+	raw, err := p.rdb.HGet(ctx, p.keys.Campaign(id).Meta(), stock.MetaSpec).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("%w: campaign %s has no spec in redis", fn.ErrConflict, id)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
@@ -108,20 +109,22 @@ func TestInvalidEventChangesNothing(t *testing.T) {
 		{"unknown field", func(t *testing.T) *http.Request {
 			return h.rawRequest(t, "sale.1", events.TypeClaimRequested, strings.Replace(string(valid.Data()), "{", `{"extra":1,`, 1))
 		}},
-		{"wrong type", func(t *testing.T) *http.Request { return h.eventRequest(t, retyped(valid, events.TypeClaimReserved)) }},
+		{"wrong type", func(t *testing.T) *http.Request {
+			return fntest.Request(t, h.srv.URL, retyped(valid, events.TypeClaimReserved))
+		}},
 		{"missing sku", func(t *testing.T) *http.Request {
-			return h.eventRequest(t, edited(func(d *events.ClaimRequestedData) { d.SKU = "" }))
+			return fntest.Request(t, h.srv.URL, edited(func(d *events.ClaimRequestedData) { d.SKU = "" }))
 		}},
 		{"zero qty", func(t *testing.T) *http.Request {
-			return h.eventRequest(t, edited(func(d *events.ClaimRequestedData) { d.Qty = 0 }))
+			return fntest.Request(t, h.srv.URL, edited(func(d *events.ClaimRequestedData) { d.Qty = 0 }))
 		}},
 		{"claim of another campaign", func(t *testing.T) *http.Request {
-			return h.eventRequest(t, edited(func(d *events.ClaimRequestedData) { d.ClaimID = "other.1" }))
+			return fntest.Request(t, h.srv.URL, edited(func(d *events.ClaimRequestedData) { d.ClaimID = "other.1" }))
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if status, _ := h.do(t, tt.req(t)); status != http.StatusBadRequest {
+			if status, _ := fntest.Reply(t, tt.req(t)); status != http.StatusBadRequest {
 				t.Errorf("status %d; want 400", status)
 			}
 			h.checkUntouched(t, "sale", 5)
@@ -144,7 +147,7 @@ func TestReadyOnceRedisIsOpen(t *testing.T) {
 	base := newHarness(t)
 	f := New(base.f.cfg)
 	h := &harness{f: f, keys: base.keys, rdb: base.rdb}
-	h.srv = httptest.NewServer(h.handler(t))
+	h.srv = httptest.NewServer(fntest.Handler(t, f))
 	defer h.srv.Close()
 	srv := h.srv
 	if got := readiness(t, srv.URL); got != http.StatusServiceUnavailable {

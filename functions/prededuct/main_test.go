@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,17 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
-	"github.com/surgekit/surge/shared/connect"
-	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/stock"
 )
@@ -57,26 +52,13 @@ func newHarness(t *testing.T) *harness {
 	f := New(cfg)
 	f.now = func() time.Time { return now }
 	h := &harness{f: f, keys: keyspace.New(env.KeyPrefix)}
-	h.srv = httptest.NewServer(h.handler(t))
-	t.Cleanup(h.srv.Close)
+	h.srv = fntest.Serve(t, f)
 	if err := f.Start(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.Stop(context.Background()) })
-	if h.rdb, err = connect.Redis(ctx, env.RedisURL, 0); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.rdb.Close() })
+	h.rdb = servertest.Redis(t, env, 0)
 	return h
-}
-
-func (h *harness) handler(t *testing.T) http.Handler {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hh, err := fn.Handler(log, h.f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hh
 }
 
 func mapEnv(m map[string]string) func(string) string {
@@ -99,37 +81,7 @@ func (h *harness) warm(t *testing.T, id string, stockN int) {
 // post sends e in binary mode and returns the status and the reply event.
 func (h *harness) post(t *testing.T, e event.Event) (int, *event.Event) {
 	t.Helper()
-	return h.do(t, h.eventRequest(t, e))
-}
-
-func (h *harness) do(t *testing.T, req *http.Request) (int, *event.Event) {
-	t.Helper()
-	resp, err := h.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, nil
-	}
-	reply, err := cehttp.NewEventFromHTTPResponse(resp)
-	if err != nil {
-		t.Fatalf("reply: %v", err)
-	}
-	return resp.StatusCode, reply
-}
-
-// eventRequest is e as a binary-mode POST.
-func (h *harness) eventRequest(t *testing.T, e event.Event) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, h.srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cehttp.WriteRequest(context.Background(), binding.ToMessage(&e), req); err != nil {
-		t.Fatal(err)
-	}
-	return req
+	return fntest.Post(t, h.srv.URL, e)
 }
 
 // rawRequest is a binary-mode POST built by hand, id left out when empty.

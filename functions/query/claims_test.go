@@ -53,12 +53,7 @@ func TestClaimNotFoundLooksTheSame(t *testing.T) {
 func (fx *fixture) body(t *testing.T, path, user string) string {
 	t.Helper()
 	var raw json.RawMessage
-	req, _ := http.NewRequest(http.MethodGet, fx.srv.URL+path, nil)
-	fx.authorize(t, req, user)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := fx.request(t, path, user)
 	defer resp.Body.Close()
 	_ = json.NewDecoder(resp.Body).Decode(&raw)
 	return string(raw)

@@ -18,8 +18,7 @@ import (
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/campaign"
-	"github.com/surgekit/surge/shared/connect"
-	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
 	"github.com/surgekit/surge/shared/receipt"
@@ -51,16 +50,8 @@ func newFixture(t *testing.T) *fixture {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	env := servertest.Fresh(t, deps)
-	rdb, err := connect.Redis(ctx, env.RedisURL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	db, err := connect.Postgres(ctx, env.DatabaseURL, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	rdb := servertest.Redis(t, env, 0)
+	db := servertest.Postgres(t, env, 8)
 	createSale(ctx, t, db)
 	signer, _ := receipt.NewSigner(bytes.Repeat([]byte{5}, 32))
 	keys := keyspace.New(env.KeyPrefix)
@@ -90,13 +81,7 @@ func (fx *fixture) serve(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := fn.Handler(slog.New(slog.DiscardHandler), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return fntest.Serve(t, f)
 }
 
 // win is alice's seq-th win: 1 unit at slot seq, amount seq×100.
@@ -141,14 +126,10 @@ func (fx *fixture) unqueue(t testing.TB, r receipt.Receipt) {
 	}
 }
 
+// get GETs path as user and decodes a 200 answer into out (if not nil).
 func (fx *fixture) get(t testing.TB, path, user string, out any) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, fx.srv.URL+path, nil)
-	fx.authorize(t, req, user)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := fx.request(t, path, user)
 	defer resp.Body.Close()
 	if out != nil && resp.StatusCode == http.StatusOK {
 		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
@@ -156,6 +137,18 @@ func (fx *fixture) get(t testing.TB, path, user string, out any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// request GETs path as user (no JWT for ""); the caller closes the body.
+func (fx *fixture) request(t testing.TB, path, user string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, fx.srv.URL+path, nil)
+	fx.authorize(t, req, user)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 // authorize adds user's JWT to req (none for "").

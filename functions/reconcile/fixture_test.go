@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,9 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -22,8 +19,7 @@ import (
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
-	"github.com/surgekit/surge/shared/connect"
-	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/schema"
@@ -53,18 +49,14 @@ func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	env := servertest.Fresh(t, deps)
 	fx := &fixture{keys: keyspace.New(env.KeyPrefix), bucket: env.S3Bucket + "-reports"}
-	var err error
-	fx.rdb, err = connect.Redis(ctx, env.RedisURL, 0)
-	must(t, err)
-	t.Cleanup(func() { _ = fx.rdb.Close() })
-	fx.pool, err = connect.Postgres(ctx, env.DatabaseURL, 4)
-	must(t, err)
-	t.Cleanup(fx.pool.Close)
+	fx.rdb = servertest.Redis(t, env, 0)
+	fx.pool = servertest.Postgres(t, env, 4)
 	must(t, schema.Migrate(ctx, fx.pool))
+	var err error
 	fx.committer, err = ledger.NewCommitter(fx.pool, ledger.Config{})
 	must(t, err)
 	t.Cleanup(func() { _ = fx.committer.Close() })
-	fx.s3 = connect.S3(connect.S3Config{Endpoint: env.S3Endpoint, Region: env.S3Region, AccessKey: env.S3AccessKey, SecretKey: env.S3SecretKey})
+	fx.s3 = servertest.S3(env)
 	fx.claims = claim.NewStore(fx.rdb, fx.keys)
 	fx.srv = fx.serve(t)
 	c := &campaign.Campaign{ID: "sale", Kind: campaign.KindSale, PerUserLimit: 1,
@@ -81,11 +73,7 @@ func (fx *fixture) serve(t *testing.T) *httptest.Server {
 		Log: slog.New(slog.DiscardHandler)})
 	must(t, err)
 	must(t, f.Start(context.Background(), nil))
-	h, err := fn.Handler(slog.New(slog.DiscardHandler), f)
-	must(t, err)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return fntest.Serve(t, f)
 }
 
 // reserve records what prededuct leaves for a won claim of one unit:
@@ -147,15 +135,7 @@ func (fx *fixture) report(t *testing.T, key string) Report {
 
 func (fx *fixture) post(t *testing.T, path string, e event.Event) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, fx.srv.URL+path, nil)
-	must(t, err)
-	must(t, cehttp.WriteRequest(context.Background(), binding.ToMessage(&e), req))
-	res, err := http.DefaultClient.Do(req)
-	must(t, err)
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	must(t, err)
-	return res.StatusCode, body
+	return fntest.Body(t, fntest.Request(t, fx.srv.URL+path, e))
 }
 
 func must(t *testing.T, err error) {

@@ -4,17 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -23,8 +18,7 @@ import (
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
-	"github.com/surgekit/surge/shared/connect"
-	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
 	"github.com/surgekit/surge/shared/receipt"
@@ -50,18 +44,9 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	env := servertest.Fresh(t, deps)
-	rdb, err := connect.Redis(ctx, env.RedisURL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	pool, err := connect.Postgres(ctx, env.DatabaseURL, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	rdb := servertest.Redis(t, env, 0)
+	pool := servertest.Postgres(t, env, 4)
 	signer, err := receipt.NewSigner(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -84,13 +69,7 @@ func (fx *fixture) serve(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.Stop(context.Background()) })
-	h, err := fn.Handler(slog.New(slog.DiscardHandler), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return fntest.Serve(t, f)
 }
 
 func (fx *fixture) createCampaign(t *testing.T) {
@@ -134,26 +113,7 @@ func (fx *fixture) win(t *testing.T, user string, seq, slot int) event.Event {
 // post delivers e in binary mode and returns the status and body.
 func (fx *fixture) post(t *testing.T, e event.Event) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, fx.srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, cehttp.WriteRequest(context.Background(), binding.ToMessage(&e), req))
-	return do(t, req)
-}
-
-func do(t *testing.T, req *http.Request) (int, []byte) {
-	t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, body
+	return fntest.Body(t, fntest.Request(t, fx.srv.URL, e))
 }
 
 func (fx *fixture) orders(t *testing.T) int {

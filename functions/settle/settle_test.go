@@ -9,6 +9,7 @@ import (
 
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -123,7 +124,7 @@ func TestMalformedCloudEvent(t *testing.T) {
 			for k, v := range tc.headers {
 				req.Header.Set(k, v)
 			}
-			if status, body := do(t, req); status != http.StatusBadRequest {
+			if status, body := fntest.Body(t, req); status != http.StatusBadRequest {
 				t.Errorf("status = %d (%s); want 400", status, body)
 			}
 		})

@@ -50,9 +50,7 @@ func New(services map[string]string) (http.Handler, error) {
 		}
 		mux.Handle(r.Method+" "+r.Path, p)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "no route for %s %s", r.Method, r.URL.Path))
-	})
+	mux.HandleFunc("/", httpapi.NotFound)
 	return mux, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
-	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/schema"
 )
 
@@ -24,11 +23,7 @@ func newStore(t *testing.T) *campaign.Store {
 	env := servertest.Fresh(t, deps)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pool, err := connect.Postgres(ctx, env.DatabaseURL, 4)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	t.Cleanup(pool.Close)
+	pool := servertest.Postgres(t, env, 4)
 	if err := schema.Migrate(ctx, pool); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}

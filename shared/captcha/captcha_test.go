@@ -14,7 +14,6 @@ import (
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/captcha"
-	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
@@ -45,13 +44,7 @@ type fixture struct {
 func newFixture(t *testing.T, cfg captcha.Config) fixture {
 	t.Helper()
 	env := servertest.Fresh(t, deps)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	rdb, err := connect.Redis(ctx, env.RedisURL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close() })
+	rdb := servertest.Redis(t, env, 0)
 	c := &clock{now: time.Now()}
 	cfg.Secret = []byte("captcha-secret")
 	if cfg.Now == nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/claim"
-	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
@@ -31,13 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	env := servertest.Fresh(t, deps)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	rdb, err := connect.Redis(ctx, env.RedisURL, 8)
-	if err != nil {
-		t.Fatalf("redis: %v", err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := servertest.Redis(t, env, 8)
 	keys := keyspace.New(env.KeyPrefix)
 	return &fixture{rdb: rdb, keys: keys, store: claim.NewStore(rdb, keys)}
 }

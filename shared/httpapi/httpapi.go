@@ -49,6 +49,12 @@ func WriteError(w http.ResponseWriter, err error) {
 	WriteJSON(w, apiErr.Status, map[string]*Error{"error": apiErr})
 }
 
+// NotFound answers a request that no route matches, in the public error
+// shape: 404 not_found. Register it at "/" of a ServeMux.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, Errorf(http.StatusNotFound, "not_found", "no route for %s %s", r.Method, r.URL.Path))
+}
+
 // DecodeJSON reads a JSON object of at most MaxBodyBytes into v, rejecting
 // unknown fields and trailing data: 413 when too large, 400 when malformed.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {

@@ -12,7 +12,6 @@ import (
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
-	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/schema"
 )
@@ -28,11 +27,7 @@ func newPool(t testing.TB, stock, limit int) *pgxpool.Pool {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	env := servertest.Fresh(t, deps)
-	pool, err := connect.Postgres(ctx, env.DatabaseURL, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := servertest.Postgres(t, env, 8)
 	if err := schema.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
-	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
 )
@@ -22,11 +21,7 @@ func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &deps)) }
 func newStore(t *testing.T) *pending.Store {
 	t.Helper()
 	env := servertest.Fresh(t, deps)
-	rdb, err := connect.Redis(context.Background(), env.RedisURL, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := servertest.Redis(t, env, 0)
 	return pending.NewStore(redis.UniversalClient(rdb), keyspace.New(env.KeyPrefix))
 }
 

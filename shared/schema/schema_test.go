@@ -11,7 +11,6 @@ import (
 
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
-	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/schema"
 )
 
@@ -34,15 +33,7 @@ func migrations(t *testing.T) int {
 
 func pool(t *testing.T, conns int32) *pgxpool.Pool {
 	t.Helper()
-	env := servertest.Fresh(t, deps)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p, err := connect.Postgres(ctx, env.DatabaseURL, conns)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	t.Cleanup(p.Close)
-	return p
+	return servertest.Postgres(t, servertest.Fresh(t, deps), conns)
 }
 
 // applied returns version → applied_at of schema_migrations.

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -39,7 +38,7 @@ func TestFreshIsolated(t *testing.T) {
 		t.Fatalf("table of env a seen from env b: err = %v; want undefined_table (42P01)", err)
 	}
 	putObject(ctx, t, a, "x")
-	if _, err := s3Client(b).HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.S3Bucket, Key: aws.String("x")}); err == nil {
+	if _, err := servertest.S3(b).HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.S3Bucket, Key: aws.String("x")}); err == nil {
 		t.Fatal("object of env a seen in the bucket of env b")
 	}
 }
@@ -76,18 +75,9 @@ func exec(ctx context.Context, t *testing.T, url, sql string) {
 	}
 }
 
-func s3Client(env servertest.Env) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       env.S3Region,
-		BaseEndpoint: aws.String(env.S3Endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(env.S3AccessKey, env.S3SecretKey, ""),
-	})
-}
-
 func putObject(ctx context.Context, t *testing.T, env servertest.Env, key string) {
 	t.Helper()
-	_, err := s3Client(env).PutObject(ctx, &s3.PutObjectInput{Bucket: &env.S3Bucket, Key: &key})
+	_, err := servertest.S3(env).PutObject(ctx, &s3.PutObjectInput{Bucket: &env.S3Bucket, Key: &key})
 	if err != nil {
 		t.Fatalf("PutObject: %v", err)
 	}
