@@ -1,0 +1,123 @@
+package manifest_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/infra/validate/manifest"
+	"github.com/surgekit/surge/local/gateway"
+)
+
+func TestTargetsAreValid(t *testing.T) {
+	fsys, f := tree(t), facts(t)
+	for _, tg := range manifest.Targets() {
+		t.Run(tg.Name, func(t *testing.T) {
+			n, err := manifest.Validate(t.Context(), fsys, f, tg)
+			if err != nil {
+				t.Fatalf("Validate(%s):\n%v", tg.Dir, err)
+			}
+			if n == 0 {
+				t.Errorf("Validate(%s) = 0 objects, want some", tg.Dir)
+			}
+		})
+	}
+}
+
+// trigger is a Trigger document for the negative tests; the verbs fill in
+// the subscriber field name, the subscriber, the backoff delay and the type.
+const trigger = `apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata:
+  name: probe
+spec:
+  broker: surge
+  filter:
+    attributes:
+      type: %s
+  subscriber:
+    %s:
+      apiVersion: serving.knative.dev/v1
+      kind: Service
+      name: %s
+  delivery:
+    retry: 8
+    backoffPolicy: exponential
+    backoffDelay: %s
+    timeout: PT10S
+    deadLetterSink:
+      ref:
+        apiVersion: serving.knative.dev/v1
+        kind: Service
+        name: reconcile
+      uri: /dead-letters
+`
+
+func TestValidatorCatches(t *testing.T) {
+	requested := events.TypeClaimRequested
+	tests := []struct {
+		name  string
+		doc   string                // appended to triggers.yaml, "" for none
+		edit  [3]string             // file, old, new: a replacement in the tree
+		facts func(*manifest.Facts) // changes the code side, nil for none
+		want  []string              // every one must be in the error
+	}{
+		{name: "misspelled field", doc: fmt.Sprintf(trigger, requested, "reff", "prededuct", "PT0.2S"),
+			want: []string{"Trigger surge/probe", "strict decode", `unknown field "spec.subscriber.reff"`}},
+		{name: "backoffDelay not ISO-8601", doc: fmt.Sprintf(trigger, requested, "ref", "prededuct", "0.2s"),
+			want: []string{"Trigger surge/probe", "knative validation", "invalid value: 0.2s", "spec.delivery.backoffDelay"}},
+		{name: "subscriber missing", doc: fmt.Sprintf(trigger, requested, "ref", "prededuc", "PT0.2S"),
+			want: []string{"Trigger surge/probe", `spec.subscriber: Service "prededuc" does not exist in the render`}},
+		{name: "type not in events", doc: fmt.Sprintf(trigger, "dev.surgekit.claim.requested.v2", "ref", "prededuct", "PT0.2S"),
+			want: []string{"Trigger surge/probe", `"dev.surgekit.claim.requested.v2" is not an event type of package events`}},
+		{name: "unknown kind", doc: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stray\n",
+			want: []string{"Pod surge/stray: unknown kind v1 Pod"}},
+		{name: "overlay lost a base file", edit: [3]string{"overlays/kind/kustomization.yaml", "  - ../../sinkbinding.yaml\n", ""},
+			want: []string{"SinkBinding surge/captcha-publishes of the base is missing from the overlay",
+				"Service surge/captcha: K_SINK is read by functions/captcha but no env, envFrom key or SinkBinding provides it"}},
+		{name: "emitted type without trigger", facts: func(f *manifest.Facts) {
+			f.Emitters["settle"] = append(f.Emitters["settle"], "dev.surgekit.order.paid.v1")
+		},
+			want: []string{"function settle emits dev.surgekit.order.paid.v1: no Trigger filters on it"}},
+		{name: "variable not provided", facts: func(f *manifest.Facts) { f.Env["settle"] = append(f.Env["settle"], "SURGE_NOPE") },
+			want: []string{"Service surge/settle: SURGE_NOPE is read by functions/settle"}},
+		{name: "route not routed", facts: func(f *manifest.Facts) {
+			f.Routes = append(f.Routes, gateway.Route{Method: "GET", Path: "/v1/wallet", Service: "query"})
+		}, want: []string{"route GET /v1/wallet (query): no HTTPRoute rule matches it"}},
+		{name: "route to another function", facts: func(f *manifest.Facts) { f.Routes[0].Service = "captcha" },
+			want: []string{"route POST /v1/campaigns: HTTPRoute surge/surge-api rule 1 sends it to admin, the local gateway to captcha"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys, f := tree(t), facts(t)
+			if tt.doc != "" {
+				appendDoc(t, fsys, "triggers.yaml", tt.doc)
+			}
+			if tt.edit[0] != "" {
+				replace(t, fsys, tt.edit)
+			}
+			if tt.facts != nil {
+				tt.facts(&f)
+			}
+			_, err := validate(t, fsys, f, targetOf(tt.edit[0]))
+			if err == nil {
+				t.Fatal("Validate = nil, want an error")
+			}
+			t.Logf("Validate error:\n%v", err)
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate error does not say %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// targetOf is the kustomization an edited file belongs to.
+func targetOf(file string) string {
+	if strings.HasPrefix(file, "overlays/") {
+		return strings.Split(file, "/")[1]
+	}
+	return "base"
+}
