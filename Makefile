@@ -13,8 +13,8 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 up:
 	$(GO) run ./local/cmd/up
 
-## test: vet and staticcheck, then every test with the race detector
-test: vet lint
+## test: vet, staticcheck, the offline manifest validation, then every test with the race detector
+test: vet lint validate
 	$(GO) test $(TEST_FLAGS) ./...
 
 vet:
@@ -31,3 +31,7 @@ build:
 ## clean: remove local state (data, logs, binaries) under .surge/
 clean:
 	rm -rf .surge
+
+# Kubernetes: offline validation of the manifests, and kind (needs a container engine).
+include infra/validate/validate.mk
+include infra/kind/kind.mk

@@ -52,7 +52,7 @@ log "rendering the kind overlay and building the functions with ko"
 rendered="$(mktemp)"
 trap 'rm -f "$rendered"' EXIT
 cd "$repo_root"
-kustomize build --load-restrictor LoadRestrictionsNone "$overlay" |
+kustomize build "$overlay" |
   KO_CONFIG_PATH="$repo_root/infra/images" KO_DOCKER_REPO=kind.local KIND_CLUSTER_NAME="$KIND_CLUSTER_NAME" \
     ko resolve --base-import-paths --platform "linux/$(go env GOARCH)" -f - >"$rendered"
 

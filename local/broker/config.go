@@ -14,7 +14,7 @@ type Config struct {
 	Listen string
 	// StoreDir holds the JetStream file store (required).
 	StoreDir string
-	// TriggersDir holds the Trigger and PingSource manifests (default infra/knative).
+	// TriggersDir holds the Trigger and PingSource manifests (default infra/knative/base).
 	TriggersDir string
 	// BrokerName selects the triggers whose spec.broker matches (default surge).
 	BrokerName string
@@ -53,7 +53,7 @@ func (c *Config) fill() {
 		c.Listen = "127.0.0.1:8080"
 	}
 	if c.TriggersDir == "" {
-		c.TriggersDir = "infra/knative"
+		c.TriggersDir = "infra/knative/base"
 	}
 	if c.BrokerName == "" {
 		c.BrokerName = "surge"

@@ -8,7 +8,7 @@ import (
 )
 
 func TestLoadTriggersFromInfra(t *testing.T) {
-	ts, err := LoadTriggers("../../infra/knative")
+	ts, err := LoadTriggers("../../infra/knative/base")
 	if err != nil {
 		t.Fatalf("LoadTriggers: %v", err)
 	}
@@ -56,7 +56,7 @@ func checkInfraTrigger(t *testing.T, tr Trigger) {
 }
 
 func TestLoadPingSourcesFromInfra(t *testing.T) {
-	ps, err := LoadPingSources("../../infra/knative")
+	ps, err := LoadPingSources("../../infra/knative/base")
 	if err != nil {
 		t.Fatalf("LoadPingSources: %v", err)
 	}

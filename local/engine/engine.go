@@ -40,7 +40,7 @@ type Secrets struct {
 
 // Config is one engine.
 type Config struct {
-	Root        string // the repository: infra/knative is read from here
+	Root        string // the repository: the Triggers are read from infra/knative/base
 	BinDir      string // where Build put the binaries
 	StateDir    string // broker store and process logs
 	GatewayAddr string // 127.0.0.1:0 picks a free port
@@ -120,7 +120,7 @@ func (e *Engine) brokerArgs(addr string) []string {
 	args := []string{
 		"-listen", addr,
 		"-store", filepath.Join(e.cfg.StateDir, "broker"),
-		"-triggers", filepath.Join(e.cfg.Root, "infra", "knative"),
+		"-triggers", filepath.Join(e.cfg.Root, "infra", "knative", "base"),
 	}
 	for _, name := range Functions() {
 		args = append(args, "-service", name+"="+e.services[name])

@@ -19,7 +19,7 @@ import (
 // equals the Triggers of the rendered base (name, broker, filter,
 // subscriber, delivery), as written, before any defaulting.
 func TestLocalBrokerRoutesAsTheCluster(t *testing.T) {
-	local, err := broker.LoadTriggers(filepath.Join(repo, "infra", "knative"))
+	local, err := broker.LoadTriggers(filepath.Join(repo, "infra", "knative", "base"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestLocalBrokerRoutesAsTheCluster(t *testing.T) {
 // TestLocalBrokerPingsAsTheCluster: the same for the PingSources that
 // drive reconcile (the namespace is the overlay's, so it is left out).
 func TestLocalBrokerPingsAsTheCluster(t *testing.T) {
-	local, err := broker.LoadPingSources(filepath.Join(repo, "infra", "knative"))
+	local, err := broker.LoadPingSources(filepath.Join(repo, "infra", "knative", "base"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestLocalBrokerPingsAsTheCluster(t *testing.T) {
 // renderedBase decodes the base's objects of type T, as written.
 func renderedBase[T any](t *testing.T) []T {
 	t.Helper()
-	raws, err := manifest.Render(tree(t), ".")
+	raws, err := manifest.Render(tree(t), "base")
 	if err != nil {
 		t.Fatal(err)
 	}

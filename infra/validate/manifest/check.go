@@ -24,7 +24,7 @@ type Target struct {
 // surge-secrets itself, so there it must be in the render.
 func Targets() []Target {
 	return []Target{
-		{Name: "base", Dir: ".", ExternalSecret: true},
+		{Name: "base", Dir: "base", ExternalSecret: true},
 		{Name: "kind", Dir: "overlays/kind"},
 		{Name: "production", Dir: "overlays/production", ExternalSecret: true},
 	}
@@ -50,14 +50,14 @@ func Validate(ctx context.Context, fsys filesys.FileSystem, f Facts, t Target) (
 	return len(s.Objects), nil
 }
 
-// checkHasBase proves an overlay keeps every object of the base: the
-// overlays list the base's files one by one, so a file added to the base
-// and forgotten in an overlay would silently be missing there.
+// checkHasBase proves an overlay keeps every object of the base: a patch
+// that deletes one (`$patch: delete`) or an overlay that stops including
+// the base would otherwise silently lose it.
 func checkHasBase(fsys filesys.FileSystem, t Target, s Set) error {
-	if t.Dir == "." {
+	if t.Dir == "base" {
 		return nil
 	}
-	raws, err := Render(fsys, ".")
+	raws, err := Render(fsys, "base")
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func checkHasBase(fsys filesys.FileSystem, t Target, s Set) error {
 	var errs []error
 	for _, r := range raws {
 		if !have[Ref{APIVersion: r.APIVersion, Kind: r.Kind, Name: r.Name}] {
-			errs = append(errs, fmt.Errorf("%s of the base is missing from the overlay (add its file to resources)", r.Ref))
+			errs = append(errs, fmt.Errorf("%s of the base is missing from the overlay", r.Ref))
 		}
 	}
 	return errors.Join(errs...)

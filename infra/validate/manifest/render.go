@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -23,7 +22,7 @@ import (
 const Root = "/infra/knative"
 
 // SecretsExample lists the keys of Secret surge-secrets, one KEY= a line.
-const SecretsExample = "secrets.env.example"
+const SecretsExample = "base/secrets.env.example"
 
 // kindSecrets is the gitignored file the kind overlay generates its Secret
 // from; Tree writes it with dummy values.
@@ -108,20 +107,11 @@ func SecretKeys(fsys filesys.FileSystem) ([]string, error) {
 	return keys, sc.Err()
 }
 
-// options are kustomize's defaults plus LoadRestrictionsNone: kustomize
-// refuses an overlay below its base directory ("cycle detected"), so the
-// overlays under infra/knative list the base's files one by one, which only
-// LoadRestrictionsNone allows (make deploy passes the same flag).
-func options() *krusty.Options {
-	o := krusty.MakeDefaultOptions()
-	o.LoadRestrictions = types.LoadRestrictionsNone
-	return o
-}
 
 // Render runs kustomize on dir (a path in fsys, relative to Root) and
 // returns the rendered objects in kustomize's output order.
 func Render(fsys filesys.FileSystem, dir string) ([]Raw, error) {
-	k := krusty.MakeKustomizer(options())
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 	m, err := k.Run(fsys, path.Join(Root, dir))
 	if err != nil {
 		return nil, fmt.Errorf("kustomize %s: %w", dir, err)

@@ -46,7 +46,7 @@ func TestRoutePrecedence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fsys, f := tree(t), facts(t)
-			writeFile(t, fsys, "httproute.yaml", route(tt.rules...))
+			writeFile(t, fsys, "base/httproute.yaml", route(tt.rules...))
 			f.Routes = tt.routes
 			_, err := validate(t, fsys, f, "base")
 			routeErr := ""

@@ -73,9 +73,11 @@ func TestValidatorCatches(t *testing.T) {
 			want: []string{"Trigger surge/probe", `"dev.surgekit.claim.requested.v2" is not an event type of package events`}},
 		{name: "unknown kind", doc: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stray\n",
 			want: []string{"Pod surge/stray: unknown kind v1 Pod"}},
-		{name: "overlay lost a base file", edit: [3]string{"overlays/kind/kustomization.yaml", "  - ../../sinkbinding.yaml\n", ""},
-			want: []string{"SinkBinding surge/captcha-publishes of the base is missing from the overlay",
-				"Service surge/captcha: K_SINK is read by functions/captcha but no env, envFrom key or SinkBinding provides it"}},
+		{name: "overlay deletes a base object", doc: "", edit: [3]string{"overlays/kind/kustomization.yaml", "patches:\n",
+			"patches:\n  - patch: |-\n      $patch: delete\n      apiVersion: sources.knative.dev/v1\n      kind: SinkBinding\n      metadata:\n        name: captcha-publishes\n"},
+			want: []string{"SinkBinding surge/captcha-publishes of the base is missing from the overlay"}},
+		{name: "sink binding left out", edit: [3]string{"base/kustomization.yaml", "  - sinkbinding.yaml\n", ""},
+			want: []string{"Service surge/captcha: K_SINK is read by functions/captcha but no env, envFrom key or SinkBinding provides it"}},
 		{name: "emitted type without trigger", facts: func(f *manifest.Facts) {
 			f.Emitters["settle"] = append(f.Emitters["settle"], "dev.surgekit.order.paid.v1")
 		},
@@ -92,7 +94,7 @@ func TestValidatorCatches(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fsys, f := tree(t), facts(t)
 			if tt.doc != "" {
-				appendDoc(t, fsys, "triggers.yaml", tt.doc)
+				appendDoc(t, fsys, "base/triggers.yaml", tt.doc)
 			}
 			if tt.edit[0] != "" {
 				replace(t, fsys, tt.edit)

@@ -53,7 +53,7 @@ func parseFlags(args []string) (broker.Config, error) {
 	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "ingress address (port 0 picks a free port; see the log)")
 	fs.StringVar(&cfg.StoreDir, "store", ".surge/broker", "JetStream store directory")
-	fs.StringVar(&cfg.TriggersDir, "triggers", "infra/knative", "directory of Trigger and PingSource manifests")
+	fs.StringVar(&cfg.TriggersDir, "triggers", "infra/knative/base", "directory of Trigger and PingSource manifests")
 	fs.Var(serviceFlag(cfg.Services), "service", "name=URL of a Knative Service a trigger refers to (repeatable)")
 	fs.BoolVar(&cfg.DuplicateDelivery, "duplicate", false, "deliver every event twice to each subscriber (idempotency tests)")
 	fs.IntVar(&cfg.Workers, "workers", 64, "concurrent deliveries per trigger")
