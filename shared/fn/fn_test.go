@@ -192,7 +192,10 @@ func TestHealth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		h := handler(t, tt.f)
-		for path, want := range map[string]int{"/health/readiness": tt.readiness, "/health/liveness": tt.liveness} {
+		for path, want := range map[string]int{
+			"/health/readiness": tt.readiness, "/health/liveness": tt.liveness,
+			"/_/ready": tt.readiness, "/_/health": tt.liveness, // the OpenFaaS watchdog's paths
+		} {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 			if rec.Code != want {

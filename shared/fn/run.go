@@ -80,6 +80,9 @@ func (h *host) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health/readiness", h.readiness)
 	mux.HandleFunc("GET /health/liveness", h.liveness)
+	// The same checks where OpenFaaS looks for them.
+	mux.HandleFunc("GET /_/ready", h.readiness)
+	mux.HandleFunc("GET /_/health", h.liveness)
 	mux.Handle("/", h.handler)
 	return mux
 }
