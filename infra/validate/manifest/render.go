@@ -107,7 +107,6 @@ func SecretKeys(fsys filesys.FileSystem) ([]string, error) {
 	return keys, sc.Err()
 }
 
-
 // Render runs kustomize on dir (a path in fsys, relative to Root) and
 // returns the rendered objects in kustomize's output order.
 func Render(fsys filesys.FileSystem, dir string) ([]Raw, error) {
