@@ -58,14 +58,19 @@ func (d *Deducter) Deduct(ctx context.Context, req Request) (Decision, error) {
 	if err := req.validate(); err != nil {
 		return Decision{}, err
 	}
-	c := d.keys.Campaign(req.CampaignID)
-	keys := []string{c.Meta(), c.Stock(req.SKU), c.Held(), c.Wins(), c.Claim(req.ClaimID), c.Inflight()}
-	res, err := deductScript.Run(ctx, d.rdb, keys, req.Now.UnixMilli(), req.Qty,
-		req.UserID, req.SKU, req.ClaimID, claim.TTL.Milliseconds()).Slice()
+	keys, args := d.scriptInput(req)
+	res, err := deductScript.Run(ctx, d.rdb, keys, args...).Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("deduct claim %s: %w", req.ClaimID, err)
 	}
 	return decode(res)
+}
+
+// scriptInput is the KEYS and ARGV of the pre-deduct script for req.
+func (d *Deducter) scriptInput(req Request) (keys []string, args []any) {
+	c := d.keys.Campaign(req.CampaignID)
+	keys = []string{c.Meta(), c.Stock(req.SKU), c.Held(), c.Wins(), c.Claim(req.ClaimID), c.Inflight()}
+	return keys, []any{req.Now.UnixMilli(), req.Qty, req.UserID, req.SKU, req.ClaimID, claim.TTL.Milliseconds()}
 }
 
 func (r Request) validate() error {
