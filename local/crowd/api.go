@@ -1,0 +1,155 @@
+package crowd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/surgekit/surge/shared/captcha"
+)
+
+// api is the public HTTP API of one deployment.
+type api struct {
+	base string
+	http *http.Client
+}
+
+func newAPI(base string, conns int, timeout time.Duration) *api {
+	return &api{base: base, http: &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
+			IdleConnTimeout: 90 * time.Second,
+		},
+	}}
+}
+
+// reply is one HTTP answer: its status, Retry-After and body.
+type reply struct {
+	status     int
+	retryAfter time.Duration
+	body       []byte
+}
+
+// do sends body (nil or a value to encode) with bearer and extra headers.
+// A transport error comes back as err with status 0.
+func (a *api) do(ctx context.Context, method, path, bearer string, body any, header ...string) (reply, error) {
+	var rd io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return reply{}, err
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	if err != nil {
+		return reply{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	rep := reply{status: resp.StatusCode, body: data}
+	if s, convErr := strconv.Atoi(resp.Header.Get("Retry-After")); convErr == nil {
+		rep.retryAfter = time.Duration(s) * time.Second
+	}
+	return rep, err
+}
+
+// call is do that wants status and decodes the body into out (when not nil).
+func (a *api) call(ctx context.Context, want int, method, path, bearer string, body, out any) error {
+	rep, err := a.do(ctx, method, path, bearer, body)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if rep.status != want {
+		return fmt.Errorf("%s %s: status %d, want %d: %s", method, path, rep.status, want, rep.body)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(rep.body, out); err != nil {
+		return fmt.Errorf("%s %s: decode: %w", method, path, err)
+	}
+	return nil
+}
+
+// openSale creates c, open from a minute ago for a day, and warms it up.
+func (a *api) openSale(ctx context.Context, admin string, c Campaign) error {
+	now := time.Now().UTC()
+	body := map[string]any{
+		"id": c.ID, "kind": "sale", "title": "crowd " + c.ID,
+		"items":          []map[string]any{{"sku": c.SKU, "stock": c.Stock, "price": c.Price}},
+		"per_user_limit": c.Limit, "starts_at": now.Add(-time.Minute), "ends_at": now.Add(24 * time.Hour),
+		"payment_window": "10m", "captcha": c.Captcha,
+	}
+	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns", admin, body, nil); err != nil {
+		return fmt.Errorf("crowd: create campaign: %w", err)
+	}
+	if err := a.call(ctx, http.StatusOK, http.MethodPost, "/v1/campaigns/"+c.ID+"/warmup", admin, nil, nil); err != nil {
+		return fmt.Errorf("crowd: warm up campaign: %w", err)
+	}
+	return nil
+}
+
+// challenge asks the public endpoint for a challenge and solves its text
+// prompt; it cannot solve an image.
+func (a *api) challenge(ctx context.Context, campaign, token string, think time.Duration) (string, string, error) {
+	var ch captcha.Challenge
+	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns/"+campaign+"/challenges", token, nil, &ch); err != nil {
+		return "", "", err
+	}
+	answer, err := captcha.Solve(ch.Prompt)
+	if err != nil {
+		return "", "", fmt.Errorf("challenge %s (image %q needs the bank): %w", ch.ID, ch.ImageURL, err)
+	}
+	if think > 0 {
+		select {
+		case <-time.After(think):
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		}
+	}
+	return ch.ID, answer, nil
+}
+
+// claimStatus is GET /v1/claims/{id}.
+type claimStatus struct {
+	State   string `json:"state"`
+	Reason  string `json:"reason"`
+	OrderNo string `json:"order_no"`
+}
+
+// stockView is GET /v1/campaigns/{id}/stock.
+type stockView struct {
+	State string `json:"state"`
+	Items []struct {
+		SKU       string `json:"sku"`
+		Remaining int    `json:"remaining"`
+	} `json:"items"`
+}
+
+// orderList is GET /v1/orders.
+type orderList struct {
+	Orders []struct {
+		OrderNo    string `json:"order_no"`
+		State      string `json:"state"`
+		CampaignID string `json:"campaign_id"`
+		Qty        int    `json:"qty"`
+	} `json:"orders"`
+}

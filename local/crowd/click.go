@@ -1,0 +1,138 @@
+package crowd
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+type claimBody struct {
+	SKU         string `json:"sku"`
+	Qty         int    `json:"qty"`
+	ChallengeID string `json:"challenge_id,omitempty"`
+	Answer      string `json:"answer,omitempty"`
+}
+
+type acceptedBody struct {
+	ClaimID string `json:"claim_id"`
+}
+
+// click sends c until it is accepted, refused for good, or out of retries,
+// and queues an accepted claim for polling.
+func (r *runner) click(ctx context.Context, c *click) {
+	user, tok := r.users[c.user], r.tokens[c.user]
+	path := "/v1/campaigns/" + r.cfg.Campaign.ID + "/claims"
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		body := claimBody{SKU: r.cfg.Campaign.SKU, Qty: 1}
+		if r.cfg.Campaign.Captcha {
+			id, answer, err := r.cfg.Challenge(ctx, r.cfg.Campaign.ID, user)
+			if err != nil {
+				r.countErr("challenge", 0, err)
+				if !r.retry(ctx, attempt, 0) {
+					return
+				}
+				continue
+			}
+			body.ChallengeID, body.Answer = id, answer
+		}
+		if c.sent.IsZero() {
+			c.sent = time.Now()
+		}
+		c.attempts++
+		rep, err := r.api.do(ctx, http.MethodPost, path, tok, body, "Idempotency-Key", c.key)
+		c.status = rep.status
+		if err == nil && rep.status == http.StatusAccepted {
+			r.accept(c, rep.body)
+			return
+		}
+		r.countErr("claim", rep.status, err)
+		if !retryable(rep.status) || !r.retry(ctx, attempt, rep.retryAfter) {
+			return
+		}
+	}
+}
+
+func (r *runner) accept(c *click, body []byte) {
+	c.accepted = time.Now()
+	var a acceptedBody
+	if err := json.Unmarshal(body, &a); err != nil || a.ClaimID == "" {
+		r.countErr("claim bad-body", http.StatusAccepted, nil)
+		return
+	}
+	c.claimID = a.ClaimID
+	c.due = c.accepted.Add(r.cfg.PollInterval)
+	r.outstanding.Add(1)
+	r.queue <- c
+}
+
+// retryable: no answer at all (status 0), overload or a server error.
+func retryable(status int) bool {
+	return status == 0 || status == http.StatusTooManyRequests || status >= 500
+}
+
+// retry waits before attempt+1 (Retry-After, else 50ms doubling) and says
+// whether to make it.
+func (r *runner) retry(ctx context.Context, attempt int, after time.Duration) bool {
+	if !r.cfg.RetryOn5xx || attempt >= r.cfg.MaxRetries {
+		return false
+	}
+	if after <= 0 {
+		after = 50 * time.Millisecond << attempt
+	}
+	sleep(ctx, after)
+	return ctx.Err() == nil
+}
+
+// poll takes claims in due order (every claim is requeued PollInterval
+// after its last poll, so the queue stays sorted) until the run is done.
+func (r *runner) poll(ctx context.Context) {
+	for {
+		var c *click
+		select {
+		case c = <-r.queue:
+		case <-r.done:
+			return
+		case <-ctx.Done():
+			return
+		}
+		if d := time.Until(c.due); d > 0 {
+			sleep(ctx, d)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		r.pollOnce(ctx, c)
+		if c.final() {
+			if r.outstanding.Add(-1) == 0 && r.fired.Load() {
+				r.finish()
+			}
+			continue
+		}
+		c.due = time.Now().Add(r.cfg.PollInterval)
+		r.queue <- c
+	}
+}
+
+func (r *runner) pollOnce(ctx context.Context, c *click) {
+	rep, err := r.api.do(ctx, http.MethodGet, "/v1/claims/"+c.claimID, r.tokens[c.user], nil)
+	if err != nil || rep.status != http.StatusOK {
+		if ctx.Err() == nil {
+			r.countErr("poll", rep.status, err)
+		}
+		return
+	}
+	var st claimStatus
+	if err := json.Unmarshal(rep.body, &st); err != nil {
+		r.countErr("poll bad-body", rep.status, nil)
+		return
+	}
+	now := time.Now()
+	c.state, c.reason, c.orderNo = st.State, st.Reason, st.OrderNo
+	if st.State != "pending" && st.State != "" && c.decided.IsZero() {
+		c.decided = now
+	}
+	if st.State == "settled" && c.settled.IsZero() {
+		c.settled = now
+	}
+}

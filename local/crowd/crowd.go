@@ -1,0 +1,171 @@
+// Package crowd is the flash-sale load generator: a crowd of distinct users
+// (a JWT each) clicking on one SKU of a sale campaign through the public
+// API, answering the captcha where the campaign asks for one, double-clicking
+// and retrying like real users, either open loop (arrivals at a target rate)
+// or closed loop (a fixed number of workers as fast as the engine answers).
+// Every accepted claim is polled to its final state; Run reports throughput,
+// latency percentiles, errors by status, a per-second series and the
+// invariants checked through the public API at the end.
+//
+// It drives any deployment by URL: the local engine (make up, make bench)
+// or a Knative one.
+package crowd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// Campaign is the sale the crowd claims from: one SKU, qty 1 per click.
+type Campaign struct {
+	ID      string `json:"id"`
+	SKU     string `json:"sku"`
+	Stock   int    `json:"stock"`
+	Limit   int    `json:"per_user_limit"`
+	Captcha bool   `json:"captcha"`
+	// Price in cents; 9900 when zero.
+	Price int64 `json:"price"`
+}
+
+// ChallengeFunc returns a challenge issued to user in campaign and its
+// answer. Load tools need operator access to the challenge bank for that:
+// the public API never reveals an answer.
+type ChallengeFunc func(ctx context.Context, campaign, user string) (challengeID, answer string, err error)
+
+// Config is one crowd run. Zero fields get the defaults of fill.
+type Config struct {
+	BaseURL    string // the gateway, e.g. http://127.0.0.1:8080
+	AdminToken string // creates and warms the campaign; empty: it must exist already
+	JWTSecret  string // signs the users' HS256 JWTs
+	Campaign   Campaign
+	Users      int     // distinct users, one arrival each
+	UserPrefix string  // user ids are UserPrefix + index; "u-" by default
+	Rate       float64 // arrivals per second; 0 = closed loop
+	// Concurrency is the number of workers in closed loop and the cap on
+	// users in flight in open loop; 64 by default.
+	Concurrency int
+	// DuplicateClickRatio of the users click a second time at once (a
+	// double click: a second claim, with its own challenge).
+	DuplicateClickRatio float64
+	// RetryOn5xx retries a click answered 5xx, 429 or not at all, with the
+	// same Idempotency-Key and a fresh challenge, up to MaxRetries times.
+	RetryOn5xx bool
+	MaxRetries int // 3 by default
+	// Pollers poll accepted claims to their final state, each claim every
+	// PollInterval; 32 pollers and 50ms by default.
+	Pollers      int
+	PollInterval time.Duration
+	// Timeout bounds the wait for every claim to be final after the last
+	// click; 2m by default.
+	Timeout time.Duration
+	// RequestTimeout bounds one HTTP call; 30s by default.
+	RequestTimeout time.Duration
+	// Challenge answers the captcha. The default asks the public endpoint
+	// and solves the text prompt with captcha.Solve, which only works while
+	// challenges are the arithmetic placeholder: with images it will need
+	// the bank (operator access). AnswerDelay is the think time of the
+	// default before it answers (match SURGE_CAPTCHA_MIN_AGE).
+	Challenge   ChallengeFunc
+	AnswerDelay time.Duration
+	// ServerCPU, when set, returns the CPU time used so far by the servers
+	// (see ChildrenCPU); Run reports its growth per decided claim.
+	ServerCPU func() (time.Duration, error)
+	// SkipChecks skips the invariant checks at the end.
+	SkipChecks bool
+}
+
+func (c *Config) fill() error {
+	switch {
+	case c.BaseURL == "":
+		return errors.New("crowd: BaseURL is required")
+	case c.JWTSecret == "":
+		return errors.New("crowd: JWTSecret is required")
+	case c.Campaign.ID == "" || c.Campaign.SKU == "":
+		return errors.New("crowd: campaign id and sku are required")
+	case c.Campaign.Stock < 0 || c.Campaign.Limit < 1:
+		return errors.New("crowd: campaign needs stock >= 0 and per-user limit >= 1")
+	case c.Users < 1:
+		return errors.New("crowd: Users must be at least 1")
+	case c.Rate < 0 || c.DuplicateClickRatio < 0 || c.DuplicateClickRatio > 1:
+		return errors.New("crowd: Rate must be >= 0 and DuplicateClickRatio in [0, 1]")
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Concurrency, 64)
+	def(&c.MaxRetries, 3)
+	def(&c.Pollers, 32)
+	defDur(&c.PollInterval, 50*time.Millisecond)
+	defDur(&c.Timeout, 2*time.Minute)
+	defDur(&c.RequestTimeout, 30*time.Second)
+	if c.UserPrefix == "" {
+		c.UserPrefix = "u-"
+	}
+	if c.Campaign.Price == 0 {
+		c.Campaign.Price = 9900
+	}
+	return nil
+}
+
+// Run creates and warms the campaign (when AdminToken is set), signs the
+// users' JWTs, fires the crowd, polls every accepted claim to its final
+// state and checks the invariants. An error means the run could not be
+// made; failed invariants are in Result.Invariants (see Result.Failed).
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if err := cfg.fill(); err != nil {
+		return Result{}, err
+	}
+	r, err := newRunner(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	if cfg.AdminToken != "" {
+		if err := r.api.openSale(ctx, cfg.AdminToken, cfg.Campaign); err != nil {
+			return Result{}, err
+		}
+	}
+	cpu0, err := r.serverCPU()
+	if err != nil {
+		return Result{}, err
+	}
+	client0 := clientCPU()
+	if err := r.run(ctx); err != nil {
+		return Result{}, err
+	}
+	cpu1, err := r.serverCPU()
+	if err != nil {
+		return Result{}, err
+	}
+	res := r.result()
+	res.ServerCPUSeconds = (cpu1 - cpu0).Seconds()
+	res.ClientCPUSeconds = (clientCPU() - client0).Seconds()
+	res.Cores = runtime.NumCPU()
+	if n := res.Counts.Decided; n > 0 {
+		res.ServerCPUPerClaimMicros = res.ServerCPUSeconds * 1e6 / float64(n)
+	}
+	if !cfg.SkipChecks {
+		res.Invariants = r.check(ctx)
+	}
+	return res, nil
+}
+
+func (r *runner) serverCPU() (time.Duration, error) {
+	if r.cfg.ServerCPU == nil {
+		return 0, nil
+	}
+	d, err := r.cfg.ServerCPU()
+	if err != nil {
+		return 0, fmt.Errorf("crowd: server cpu: %w", err)
+	}
+	return d, nil
+}

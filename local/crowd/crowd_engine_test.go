@@ -1,0 +1,138 @@
+package crowd_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/surgekit/surge/local/crowd"
+	"github.com/surgekit/surge/local/engine"
+	"github.com/surgekit/surge/local/servers"
+	"github.com/surgekit/surge/local/servers/servertest"
+)
+
+var (
+	deps   *servers.Set
+	binDir string
+	root   string
+)
+
+// TestMain builds the broker and the functions once and starts one set of
+// dependency servers; each test gets its own engine on a fresh slice.
+func TestMain(m *testing.M) { os.Exit(buildThenRun(m)) }
+
+func buildThenRun(m *testing.M) int {
+	wd, _ := os.Getwd()
+	var err error
+	if root, err = engine.Root(wd); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if binDir, err = os.MkdirTemp("", "surge-bin-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(binDir)
+	if err := engine.Build(context.Background(), root, binDir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return servertest.Main(m, &deps)
+}
+
+// startEngine runs one engine and returns it with its secrets.
+func startEngine(t *testing.T) (*engine.Engine, engine.Secrets) {
+	t.Helper()
+	env := servertest.Fresh(t, deps)
+	s := engine.Secrets{
+		JWTSecret: randomHex(t, 16), AdminToken: randomHex(t, 16), CaptchaSecret: randomHex(t, 16),
+		ReceiptKey: base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
+	}
+	e, err := engine.Start(context.Background(), engine.Config{
+		Root: root, BinDir: binDir, StateDir: t.TempDir(),
+		Deps: engine.Deps{
+			RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, DatabaseURL: env.DatabaseURL,
+			S3Endpoint: env.S3Endpoint, S3AccessKey: env.S3AccessKey, S3SecretKey: env.S3SecretKey, S3Bucket: env.S3Bucket,
+		},
+		Secrets: s,
+		Env:     []string{"SURGE_CAPTCHA_MIN_AGE=0s"},
+		Log:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatalf("start engine: %v", err)
+	}
+	t.Cleanup(e.Stop)
+	return e, s
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func randomHex(t *testing.T, n int) string { return hex.EncodeToString(randomBytes(t, n)) }
+
+func TestCrowd(t *testing.T) {
+	cases := []struct {
+		name    string
+		users   int
+		stock   int
+		rate    float64
+		captcha bool
+	}{
+		{name: "closed loop", users: 500, stock: 50},
+		{name: "open loop with captcha", users: 300, stock: 30, rate: 200, captcha: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, s := startEngine(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := crowd.Run(ctx, crowd.Config{
+				BaseURL: e.URL(), AdminToken: s.AdminToken, JWTSecret: s.JWTSecret,
+				Campaign: crowd.Campaign{ID: "crowd", SKU: "sku-1", Stock: tc.stock, Limit: 1, Captcha: tc.captcha},
+				Users:    tc.users, Rate: tc.rate, Concurrency: 32, DuplicateClickRatio: 0.1, RetryOn5xx: true,
+				Timeout: 30 * time.Second, ServerCPU: crowd.ChildrenCPU,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkResult(t, res, tc.users, tc.stock)
+		})
+	}
+}
+
+func checkResult(t *testing.T, res crowd.Result, users, stock int) {
+	t.Helper()
+	if _, err := json.Marshal(res); err != nil {
+		t.Fatalf("result not JSON: %v", err)
+	}
+	for _, c := range res.Failed() {
+		t.Errorf("invariant %q failed: %s", c.Name, c.Detail)
+	}
+	n := res.Counts
+	clicks := users + users/10
+	if n.Clicks != clicks || n.Accepted != clicks || n.Decided != clicks {
+		t.Errorf("clicks %d, accepted %d, decided %d; want %d each", n.Clicks, n.Accepted, n.Decided, clicks)
+	}
+	if n.Winners != stock || n.Settled != stock || n.Rejected != clicks-stock {
+		t.Errorf("winners %d, settled %d, rejected %d; want %d, %d, %d", n.Winners, n.Settled, n.Rejected, stock, stock, clicks-stock)
+	}
+	if res.Latency.Accept.N != clicks || res.Latency.Settle.N != stock || res.Throughput.DecidedPerSec <= 0 {
+		t.Errorf("latency counts %d/%d, decided/s %v", res.Latency.Accept.N, res.Latency.Settle.N, res.Throughput.DecidedPerSec)
+	}
+	t.Logf("%s: %d clicks in %.1fs: accepted %.0f/s, decided %.0f/s, settled %.0f/s; decide p50 %.1fms p99 %.1fms; server CPU %.0fµs/claim; reasons %v; errors %v",
+		res.Mode, n.Clicks, res.Seconds, res.Throughput.AcceptedPerSec, res.Throughput.DecidedPerSec, res.Throughput.SettledPerSec,
+		res.Latency.Decide.P50, res.Latency.Decide.P99, res.ServerCPUPerClaimMicros, n.Reasons, res.Errors)
+}
