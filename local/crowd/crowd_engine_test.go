@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -14,49 +13,26 @@ import (
 
 	"github.com/surgekit/surge/local/crowd"
 	"github.com/surgekit/surge/local/engine"
-	"github.com/surgekit/surge/local/servers"
+	"github.com/surgekit/surge/local/engine/enginetest"
 	"github.com/surgekit/surge/local/servers/servertest"
 )
 
-var (
-	deps   *servers.Set
-	binDir string
-	root   string
-)
+var suite enginetest.Suite
 
 // TestMain builds the broker and the functions once and starts one set of
 // dependency servers; each test gets its own engine on a fresh slice.
-func TestMain(m *testing.M) { os.Exit(buildThenRun(m)) }
-
-func buildThenRun(m *testing.M) int {
-	wd, _ := os.Getwd()
-	var err error
-	if root, err = engine.Root(wd); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if binDir, err = os.MkdirTemp("", "surge-bin-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(binDir)
-	if err := engine.Build(context.Background(), root, binDir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return servertest.Main(m, &deps)
-}
+func TestMain(m *testing.M) { os.Exit(enginetest.Main(m, &suite)) }
 
 // startEngine runs one engine and returns it with its secrets.
 func startEngine(t *testing.T) (*engine.Engine, engine.Secrets) {
 	t.Helper()
-	env := servertest.Fresh(t, deps)
+	env := servertest.Fresh(t, suite.Deps)
 	s := engine.Secrets{
 		JWTSecret: randomHex(t, 16), AdminToken: randomHex(t, 16), CaptchaSecret: randomHex(t, 16),
 		ReceiptKey: base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
 	}
 	e, err := engine.Start(context.Background(), engine.Config{
-		Root: root, BinDir: binDir, StateDir: t.TempDir(),
+		Root: suite.Root, BinDir: suite.BinDir, StateDir: t.TempDir(),
 		Deps: engine.Deps{
 			RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, DatabaseURL: env.DatabaseURL,
 			S3Endpoint: env.S3Endpoint, S3AccessKey: env.S3AccessKey, S3SecretKey: env.S3SecretKey, S3Bucket: env.S3Bucket,

@@ -137,9 +137,7 @@ func (c *client) crowd(t testing.TB, campaignID, sku string, n int) map[string]s
 		go func() {
 			defer wg.Done()
 			<-start
-			var a accepted
-			status, err := c.do(context.Background(), http.MethodPost, "/v1/campaigns/"+campaignID+"/claims", tok,
-				map[string]any{"sku": sku, "qty": 1}, &a)
+			a, status, err := c.claim(campaignID, sku, user, tok)
 			if err != nil || status != http.StatusAccepted {
 				errs <- fmt.Errorf("claim by %s: status %d, err %v", user, status, err)
 				return
@@ -156,6 +154,44 @@ func (c *client) crowd(t testing.TB, campaignID, sku string, n int) map[string]s
 		t.Fatal(err)
 	}
 	return claims
+}
+
+// claim clicks once as a real client does: on 503 or 429 it retries with
+// the same Idempotency-Key (so the retry is the same claim), a few times.
+func (c *client) claim(campaignID, sku, user, tok string) (accepted, int, error) {
+	body, _ := json.Marshal(map[string]any{"sku": sku, "qty": 1})
+	var (
+		a      accepted
+		status int
+		err    error
+	)
+	for attempt := 1; attempt <= 5; attempt++ {
+		a, status, err = c.post(campaignID, user, tok, body)
+		if err == nil && status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
+			return a, status, nil
+		}
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+	}
+	return a, status, err
+}
+
+func (c *client) post(campaignID, user, tok string, body []byte) (accepted, int, error) {
+	var a accepted
+	req, err := http.NewRequest(http.MethodPost, c.base+"/v1/campaigns/"+campaignID+"/claims", bytes.NewReader(body))
+	if err != nil {
+		return a, 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Idempotency-Key", "click-"+user)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return a, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusAccepted {
+		err = json.NewDecoder(resp.Body).Decode(&a)
+	}
+	return a, resp.StatusCode, err
 }
 
 // await polls every claim until done accepts its status, with 32 pollers,

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -14,42 +13,17 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/local/engine"
-	"github.com/surgekit/surge/local/servers"
+	"github.com/surgekit/surge/local/engine/enginetest"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
-var (
-	deps   *servers.Set
-	binDir string
-	root   string
-)
+var suite enginetest.Suite
 
 // TestMain builds the broker and the functions once, starts one set of
 // dependency servers, and runs the tests; each test gets its own engine on a
 // fresh database, key prefix and bucket.
-func TestMain(m *testing.M) {
-	os.Exit(buildThenRun(m))
-}
-
-func buildThenRun(m *testing.M) int {
-	wd, _ := os.Getwd()
-	var err error
-	if root, err = engine.Root(wd); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if binDir, err = os.MkdirTemp("", "surge-bin-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(binDir)
-	if err := engine.Build(context.Background(), root, binDir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return servertest.Main(m, &deps)
-}
+func TestMain(m *testing.M) { os.Exit(enginetest.Main(m, &suite)) }
 
 // stack is one engine on its own slice of the servers.
 type stack struct {
@@ -60,13 +34,13 @@ type stack struct {
 
 func startEngine(t *testing.T, duplicate bool) *stack {
 	t.Helper()
-	env := servertest.Fresh(t, deps)
+	env := servertest.Fresh(t, suite.Deps)
 	secrets := engine.Secrets{
 		JWTSecret: randomHex(t), AdminToken: randomHex(t), CaptchaSecret: randomHex(t),
 		ReceiptKey: base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
 	}
 	e, err := engine.Start(context.Background(), engine.Config{
-		Root: root, BinDir: binDir, StateDir: t.TempDir(),
+		Root: suite.Root, BinDir: suite.BinDir, StateDir: t.TempDir(),
 		Deps: engine.Deps{
 			RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, DatabaseURL: env.DatabaseURL,
 			S3Endpoint: env.S3Endpoint, S3AccessKey: env.S3AccessKey, S3SecretKey: env.S3SecretKey, S3Bucket: env.S3Bucket,
