@@ -85,3 +85,38 @@ func TestStageFailsWhenNothingSucceeds(t *testing.T) {
 		t.Error("Stage against a function answering 503 succeeded; want an error")
 	}
 }
+
+func TestStageRepliesKeepsEachReply(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("Ce-Id")
+		if id == "e-1" { // done, no reply
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.Header().Set("Ce-Specversion", "1.0")
+		w.Header().Set("Ce-Id", id+"/reply")
+		w.Header().Set("Ce-Source", "/test")
+		w.Header().Set("Ce-Type", "dev.surge.test.reply.v1")
+		w.WriteHeader(http.StatusOK)
+	}))
+	mk := func(i int) event.Event {
+		e := event.New()
+		e.SetID("e-" + string(rune('0'+i)))
+		e.SetSource("/test")
+		e.SetType("dev.surge.test.v1")
+		return e
+	}
+	f, replies, err := baseline.StageReplies(context.Background(), baseline.Client(2), srv, mk, 4, 2)
+	if err != nil || f.Ops != 4 {
+		t.Fatalf("StageReplies = %d ops, %v; want 4 ops", f.Ops, err)
+	}
+	for i, want := range []string{"e-0/reply", "", "e-2/reply", "e-3/reply"} {
+		got := ""
+		if replies[i] != nil {
+			got = replies[i].ID()
+		}
+		if got != want {
+			t.Errorf("reply %d = %q; want %q", i, got, want)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func publish(ctx context.Context, t Target, ingress string, sk *sink) (Figure, e
 		if err != nil {
 			return 0, err
 		}
-		return 1, st.do(t.HTTP, req)
+		return 1, st.do(t.HTTP, req, nil)
 	})
 	want := int64(r.ops)
 	wait, cancel := context.WithTimeout(ctx, deliverWait)

@@ -46,7 +46,7 @@ func HTTP(ctx context.Context, t Target) (Figure, error) {
 			return 0, err
 		}
 		req.Header.Set("Content-Type", "application/json")
-		return 1, st.do(t.HTTP, req)
+		return 1, st.do(t.HTTP, req, nil)
 	})
 	return st.figure(r, NameHTTP, "request", t.Concurrency)
 }
@@ -98,14 +98,40 @@ func StageWith(ctx context.Context, client *http.Client, url string, mk func(i i
 	return stage(ctx, client, url, mk, n, concurrency)
 }
 
+// StageReplies is StageWith that also keeps the reply event of each call
+// answered 200 with one: replies[i] is event i's, nil where there was none.
+// A chain of stages feeds one stage's replies to the next.
+func StageReplies(ctx context.Context, client *http.Client, url string, mk func(i int) event.Event, n, concurrency int) (Figure, []*event.Event, error) {
+	replies := make([]*event.Event, n)
+	f, err := post(ctx, client, url, mk, n, concurrency, func(i int, resp *http.Response) {
+		if resp.StatusCode != http.StatusOK {
+			return
+		}
+		if e, err := cehttp.NewEventFromHTTPResponse(resp); err == nil {
+			replies[i] = e
+		}
+	})
+	return f, replies, err
+}
+
 func stage(ctx context.Context, client *http.Client, url string, mk func(i int) event.Event, n, concurrency int) (Figure, error) {
+	return post(ctx, client, url, mk, n, concurrency, nil)
+}
+
+// post sends the n events and hands each answer to keep (when not nil)
+// before its body is drained.
+func post(ctx context.Context, client *http.Client, url string, mk func(i int) event.Event, n, concurrency int,
+	keep func(i int, resp *http.Response)) (Figure, error) {
 	var st tally
 	r := closed(ctx, n, concurrency, func(ctx context.Context, i int) (int, error) {
 		req, err := cehttp.NewHTTPRequestFromEvent(ctx, url, mk(i))
 		if err != nil {
 			return 0, err
 		}
-		return 1, st.do(client, req)
+		if keep == nil {
+			return 1, st.do(client, req, nil)
+		}
+		return 1, st.do(client, req, func(resp *http.Response) { keep(i, resp) })
 	})
 	return st.figure(r, "stage", "event", concurrency)
 }
@@ -116,12 +142,15 @@ type tally struct {
 	m  map[int]int
 }
 
-// do sends req, drains the answer and counts its status; a status other
-// than 2xx is an error.
-func (s *tally) do(client *http.Client, req *http.Request) error {
+// do sends req, hands the answer to keep (when not nil), drains it and
+// counts its status; a status other than 2xx is an error.
+func (s *tally) do(client *http.Client, req *http.Request, keep func(*http.Response)) error {
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
+	}
+	if keep != nil {
+		keep(resp)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()

@@ -89,6 +89,15 @@ func (a *api) call(ctx context.Context, want int, method, path, bearer string, b
 	return nil
 }
 
+// OpenSale creates c through the admin API of the deployment at baseURL,
+// open from a minute ago for a day, and warms it up.
+func OpenSale(ctx context.Context, baseURL, adminToken string, c Campaign) error {
+	if c.Price == 0 {
+		c.Price = 9900
+	}
+	return newAPI(baseURL, 2, 30*time.Second).openSale(ctx, adminToken, c)
+}
+
 // openSale creates c, open from a minute ago for a day, and warms it up.
 func (a *api) openSale(ctx context.Context, admin string, c Campaign) error {
 	now := time.Now().UTC()

@@ -2,11 +2,7 @@ package crowd_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -14,7 +10,6 @@ import (
 	"github.com/surgekit/surge/local/crowd"
 	"github.com/surgekit/surge/local/engine"
 	"github.com/surgekit/surge/local/engine/enginetest"
-	"github.com/surgekit/surge/local/servers/servertest"
 )
 
 var suite enginetest.Suite
@@ -26,38 +21,9 @@ func TestMain(m *testing.M) { os.Exit(enginetest.Main(m, &suite)) }
 // startEngine runs one engine and returns it with its secrets.
 func startEngine(t *testing.T) (*engine.Engine, engine.Secrets) {
 	t.Helper()
-	env := servertest.Fresh(t, suite.Deps)
-	s := engine.Secrets{
-		JWTSecret: randomHex(t, 16), AdminToken: randomHex(t, 16), CaptchaSecret: randomHex(t, 16),
-		ReceiptKey: base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
-	}
-	e, err := engine.Start(context.Background(), engine.Config{
-		Root: suite.Root, BinDir: suite.BinDir, StateDir: t.TempDir(),
-		Deps: engine.Deps{
-			RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, DatabaseURL: env.DatabaseURL,
-			S3Endpoint: env.S3Endpoint, S3AccessKey: env.S3AccessKey, S3SecretKey: env.S3SecretKey, S3Bucket: env.S3Bucket,
-		},
-		Secrets: s,
-		Env:     []string{"SURGE_CAPTCHA_MIN_AGE=0s"},
-		Log:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		t.Fatalf("start engine: %v", err)
-	}
-	t.Cleanup(e.Stop)
+	e, _, s := suite.Start(t, engine.Config{})
 	return e, s
 }
-
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func randomHex(t *testing.T, n int) string { return hex.EncodeToString(randomBytes(t, n)) }
 
 func TestCrowd(t *testing.T) {
 	cases := []struct {

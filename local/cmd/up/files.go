@@ -1,9 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,24 +26,13 @@ func loadSecrets(path string) (engine.Secrets, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return s, fmt.Errorf("secrets: %w", err)
 	}
-	s = engine.Secrets{
-		JWTSecret: randomHex(32), AdminToken: randomHex(24), CaptchaSecret: randomHex(32),
-		ReceiptKey: base64.StdEncoding.EncodeToString(randomBytes(32)),
-	}
+	s = engine.NewSecrets()
 	data, _ = json.MarshalIndent(s, "", "  ")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return s, fmt.Errorf("secrets: %w", err)
 	}
 	return s, nil
 }
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
-	return b
-}
-
-func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
 
 // writeEnv writes .surge/env, a shell-sourceable file for scripts and people.
 func writeEnv(path, url string, d engine.Deps, s engine.Secrets) error {
