@@ -35,7 +35,7 @@ func ListenAddress(getenv func(string) string) string {
 func Run(ctx context.Context, log *slog.Logger, f Function) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	h, err := newHost(log, f)
+	h, err := newHost(log, f, WithPprof(PprofEnabled(os.Getenv)))
 	if err != nil {
 		return err
 	}
@@ -65,15 +65,20 @@ type host struct {
 	log      *slog.Logger
 	f        Function
 	handler  http.Handler
+	pprof    bool // serve net/http/pprof under /debug/pprof/
 	draining atomic.Bool
 }
 
-func newHost(log *slog.Logger, f Function) (*host, error) {
+func newHost(log *slog.Logger, f Function, opts ...Option) (*host, error) {
 	handler, err := handlerFor(log, f)
 	if err != nil {
 		return nil, err
 	}
-	return &host{log: log, f: f, handler: handler}, nil
+	h := &host{log: log, f: f, handler: handler}
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
 }
 
 func (h *host) routes() http.Handler {
@@ -83,6 +88,9 @@ func (h *host) routes() http.Handler {
 	// The same checks where OpenFaaS looks for them.
 	mux.HandleFunc("GET /_/ready", h.readiness)
 	mux.HandleFunc("GET /_/health", h.liveness)
+	if h.pprof {
+		servePprof(mux)
+	}
 	mux.Handle("/", h.handler)
 	return mux
 }
@@ -145,9 +153,10 @@ func NewLogger(function string) *slog.Logger {
 }
 
 // Handler is f as Run serves it (health paths included), for tests that
-// drive a function through httptest.
-func Handler(log *slog.Logger, f Function) (http.Handler, error) {
-	h, err := newHost(log, f)
+// drive a function through httptest. Run reads SURGE_PPROF into WithPprof;
+// Handler serves pprof only when given WithPprof(true).
+func Handler(log *slog.Logger, f Function, opts ...Option) (http.Handler, error) {
+	h, err := newHost(log, f, opts...)
 	if err != nil {
 		return nil, err
 	}
