@@ -46,6 +46,9 @@ type Config struct {
 	// DrainTimeout bounds how long Run waits for in-flight deliveries on
 	// shutdown (default 5s); unfinished ones are redelivered after restart.
 	DrainTimeout time.Duration
+	// Pprof serves net/http/pprof under /debug/pprof/ on the ingress
+	// listener, for CPU profiles under load (make bench). Off by default.
+	Pprof bool
 }
 
 func (c *Config) fill() {

@@ -71,7 +71,8 @@ func newClient(workers int) *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// Handler serves ingress and health checks.
+// Handler serves ingress and health checks, and net/http/pprof when
+// Config.Pprof is set.
 func (b *Broker) Handler() http.Handler {
 	ing := ingressHandler{ingester: ingester{store: b.store}, log: b.log,
 		brokerName: b.cfg.BrokerName, maxBytes: b.cfg.MaxEventBytes}
@@ -82,6 +83,9 @@ func (b *Broker) Handler() http.Handler {
 	mux.HandleFunc("GET /health/liveness", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	})
+	if b.cfg.Pprof {
+		servePprof(mux)
+	}
 	return mux
 }
 

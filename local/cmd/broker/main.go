@@ -60,6 +60,7 @@ func parseFlags(args []string) (broker.Config, error) {
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 0, "PingSource period override (0 = from the schedule)")
 	fs.DurationVar(&cfg.SyncInterval, "sync-interval", 0, "JetStream fsync interval (0 = NATS default, 2m)")
 	fs.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every event before acknowledging it")
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ (profiling only, never in production)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, fmt.Errorf("flags: %w", err)
 	}
