@@ -48,6 +48,9 @@ type Config struct {
 	Secrets     Secrets
 	// DuplicateDelivery makes the broker deliver every event twice.
 	DuplicateDelivery bool
+	// Profiling makes the broker and every function serve net/http/pprof
+	// (-pprof, SURGE_PPROF=true) for CPU profiles under load; see Targets.
+	Profiling bool
 	// Env is added to every function's environment (e.g. SURGE_CAPTCHA_MIN_AGE=0).
 	Env []string
 	Log *slog.Logger
@@ -128,6 +131,9 @@ func (e *Engine) brokerArgs(addr string) []string {
 	if e.cfg.DuplicateDelivery {
 		args = append(args, "-duplicate")
 	}
+	if e.cfg.Profiling {
+		args = append(args, "-pprof")
+	}
 	return args
 }
 
@@ -148,6 +154,9 @@ func (e *Engine) functionEnv(name string) []string {
 		"SURGE_RECEIPT_KEY="+s.ReceiptKey,
 		"SURGE_CAPTCHA_SECRET="+s.CaptchaSecret,
 	)
+	if e.cfg.Profiling {
+		env = append(env, "SURGE_PPROF=true")
+	}
 	return append(env, e.cfg.Env...)
 }
 

@@ -126,3 +126,10 @@ func (p *process) signal(sig syscall.Signal) error {
 	defer p.mu.Unlock()
 	return p.cmd.Process.Signal(sig)
 }
+
+// pid is the id of the current process.
+func (p *process) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd.Process.Pid
+}

@@ -1,0 +1,21 @@
+package engine
+
+// Targets maps "broker" and every function to its own base URL: where
+// each serves /debug/pprof when Config.Profiling is set.
+func (e *Engine) Targets() map[string]string {
+	t := map[string]string{"broker": e.brokerURL}
+	for name, url := range e.services {
+		t[name] = url
+	}
+	return t
+}
+
+// PIDs maps "broker" and every function to the id of its current process
+// (a new one after a restart).
+func (e *Engine) PIDs() map[string]int {
+	pids := make(map[string]int, len(e.procs))
+	for name, p := range e.procs {
+		pids[name] = p.pid()
+	}
+	return pids
+}
