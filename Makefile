@@ -7,7 +7,7 @@ GO         ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 14m
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: up test vet lint build clean
+.PHONY: up test bench vet lint build clean
 
 ## up: start Redis, PostgreSQL, MinIO, the broker, every function and the gateway (Ctrl-C stops; data kept in .surge/)
 up:
@@ -16,6 +16,12 @@ up:
 ## test: vet, staticcheck, the offline manifest validation, then every test with the race detector
 test: vet lint validate
 	$(GO) test $(TEST_FLAGS) ./...
+
+## bench: baselines, each function as a stage and a crowd of 20,000 users for 2,000 units, measured in one run
+## (under 5 min); writes .surge/bench/latest.json and latest.png. BENCH_FLAGS=-large: 100,000 users, 10,000 units
+BENCH_FLAGS ?=
+bench:
+	$(GO) run ./local/cmd/bench $(BENCH_FLAGS)
 
 vet:
 	$(GO) vet ./...

@@ -1,0 +1,158 @@
+// Package bench is `make bench`: what this machine can do without Surge
+// (the baselines), each function driven directly at its own port (the
+// stages), and a crowd of users through the gateway (the whole chain), all
+// measured in one run so every figure can be read as a ratio to the
+// physical limit it passes through. Absolute numbers drift on a shared
+// machine; ratios from the same run do not.
+//
+// Where a figure is below half its baseline, the report names where the
+// time goes: the CPU each process used and the top functions of a CPU
+// profile taken during that very run.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/surgekit/surge/local/baseline"
+	"github.com/surgekit/surge/local/crowd"
+)
+
+// Size is how much load a run puts on.
+type Size struct {
+	Name        string  `json:"name"`        // "default" or "large"
+	Users       int     `json:"users"`       // distinct users in the crowd
+	Stock       int     `json:"stock"`       // units on sale to the crowd
+	Concurrency int     `json:"concurrency"` // closed-loop workers of the crowd and of every stage and baseline
+	Rate        float64 `json:"rate"`        // crowd arrivals/s; 0 = closed loop
+	BaselineOps int     `json:"baseline_ops"`
+	StageClaims int     `json:"stage_claims"` // claim.requested events driven into prededuct
+}
+
+// Default finishes in under 5 minutes on 2 cores, setup included.
+var Default = Size{Name: "default", Users: 20_000, Stock: 2_000, Concurrency: 128, BaselineOps: 30_000, StageClaims: 15_000}
+
+// Large is a sale of 10,000 units to 100,000 users.
+var Large = Size{Name: "large", Users: 100_000, Stock: 10_000, Concurrency: 128, BaselineOps: 50_000, StageClaims: 30_000}
+
+// Config is one run against a deployment.
+type Config struct {
+	Size       Size
+	Gateway    string // the public API's base URL
+	AdminToken string // creates and warms the campaigns
+	JWTSecret  string // signs the crowd's user tokens
+	// Functions maps a function's name to its own base URL, for the stage
+	// runs; nil skips the stages (a remote deployment, reached only
+	// through its gateway).
+	Functions map[string]string
+	// Profiled maps a process name (a function or "broker") to a base URL
+	// serving /debug/pprof; nil takes no profile.
+	Profiled map[string]string
+	// RedisURL, KeyPrefix and DatabaseURL are what the Redis and PostgreSQL
+	// baselines use; empty skips them.
+	RedisURL, KeyPrefix, DatabaseURL string
+	// ServerCPU is the servers' CPU time so far (crowd.ChildrenCPU when this
+	// process started them); CPUByCommand splits it per process.
+	ServerCPU    func() (time.Duration, error)
+	CPUByCommand func() (map[string]time.Duration, error)
+	Dir          string    // scratch space and the profiles (<Dir>/profiles)
+	Log          io.Writer // progress, one line per step; nil discards
+}
+
+// Report is one run, JSON-serialisable (.surge/bench/latest.json).
+type Report struct {
+	Machine   Machine            `json:"machine"`
+	Size      Size               `json:"size"`
+	Baselines []baseline.Figure  `json:"baselines"`
+	Stages    []baseline.Figure  `json:"stages"`
+	Crowd     *crowd.Result      `json:"crowd,omitempty"`
+	CrowdCPU  map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
+	Ratios    []Ratio            `json:"ratios"`
+	Hotspots  []Hotspot          `json:"hotspots,omitempty"` // for figures below half their baseline
+	Skipped   []string           `json:"skipped,omitempty"`  // what was not measured, and why
+	Seconds   float64            `json:"seconds"`
+}
+
+// Failed reports whether an invariant of the crowd run did not hold: the
+// only thing that fails make bench. Speed never does.
+func (r Report) Failed() []crowd.Check {
+	if r.Crowd == nil {
+		return nil
+	}
+	return r.Crowd.Failed()
+}
+
+// Run measures the baselines, the stages and the crowd, in that order, then
+// pairs each figure with its baseline. An error means the run could not be
+// made; a failed invariant is in Report.Failed.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	begin := time.Now()
+	r := &runner{cfg: cfg, rep: Report{Machine: ReadMachine(), Size: cfg.Size}}
+	steps := []func(context.Context) error{r.baselines, r.stages, r.crowd}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return r.rep, err
+		}
+	}
+	r.rep.Ratios = pair(r.rep)
+	r.rep.Hotspots = r.hotspots()
+	r.rep.Seconds = time.Since(begin).Seconds()
+	return r.rep, nil
+}
+
+// runner carries one run's config and what it measured so far.
+type runner struct {
+	cfg      Config
+	rep      Report
+	profiles map[string]observed // per run: what was seen of the processes during it
+}
+
+func (r *runner) logf(format string, args ...any) {
+	if r.cfg.Log != nil {
+		fmt.Fprintf(r.cfg.Log, format+"\n", args...)
+	}
+}
+
+func (r *runner) skip(what, why string) {
+	r.rep.Skipped = append(r.rep.Skipped, what+": "+why)
+	r.logf("skip %s: %s", what, why)
+}
+
+// baselines runs every baseline this config can reach.
+func (r *runner) baselines(ctx context.Context) error {
+	t := baseline.Target{Ops: r.cfg.Size.BaselineOps, Concurrency: r.cfg.Size.Concurrency, Stock: r.cfg.Size.BaselineOps / 10,
+		RedisURL: r.cfg.RedisURL, KeyPrefix: r.cfg.KeyPrefix + ":bench", DatabaseURL: r.cfg.DatabaseURL, Dir: r.cfg.Dir}
+	for _, b := range baseline.All() {
+		if why := unreachable(b.Name, t); why != "" {
+			r.skip(b.Name, why)
+			continue
+		}
+		bt := t
+		if b.Name == baseline.NamePostgresInsert { // rows come in batches: more of them, from as many connections as settle opens
+			bt.Ops, bt.Concurrency = 8*t.Ops, settlePool
+		}
+		f, err := b.Run(ctx, bt)
+		if err != nil {
+			return err
+		}
+		r.logf("baseline %-24s %10.0f %s/s", f.Name, f.PerSecond, f.Unit)
+		r.rep.Baselines = append(r.rep.Baselines, f)
+	}
+	return nil
+}
+
+// unreachable says why baseline name cannot run against t ("" if it can).
+func unreachable(name string, t baseline.Target) string {
+	switch {
+	case (name == baseline.NameRedisDeduct || name == baseline.NameRedisDeductPipelined) && t.RedisURL == "":
+		return "no Redis URL"
+	case name == baseline.NamePostgresInsert && t.DatabaseURL == "":
+		return "no database URL"
+	}
+	return ""
+}
+
+// settlePool is settle's default PostgreSQL pool (SURGE_SETTLE_POOL_SIZE).
+const settlePool = 4

@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/surgekit/surge/local/crowd"
+)
+
+// Names of the chain figures: the crowd through the gateway, every function
+// and the broker in the path.
+const (
+	chainPrefix         = "chain."
+	ChainAccepted       = "chain.accepted"
+	ChainDecided        = "chain.decided"
+	ChainDecidedWin     = "chain.decided.win"
+	ChainDecidedSoldOut = "chain.decided.sold_out"
+	ChainSettled        = "chain.settled"
+)
+
+// crowdTimeout bounds the wait for every claim to be final after the last
+// click.
+const crowdTimeout = 10 * time.Minute
+
+// crowd sends Size.Users users at Size.Stock units through the gateway,
+// 5% of them double-clicking and every one retrying a 5xx as real clients
+// do, while every profiled process is profiled.
+func (r *runner) crowd(ctx context.Context) error {
+	id := make([]byte, 4)
+	if _, err := rand.Read(id); err != nil {
+		return err
+	}
+	s := r.cfg.Size
+	names := make([]string, 0, len(r.cfg.Profiled))
+	for name := range r.cfg.Profiled {
+		names = append(names, name)
+	}
+	r.logf("crowd    %d users for %d units, %s loop, %d workers", s.Users, s.Stock, loop(s.Rate), s.Concurrency)
+	w := r.profile(ctx, 5*time.Second, names...)
+	res, err := crowd.Run(ctx, crowd.Config{
+		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
+		Campaign: crowd.Campaign{ID: "crowd-" + hex.EncodeToString(id), SKU: "sku-1", Stock: s.Stock, Limit: 1},
+		Users:    s.Users, Rate: s.Rate, Concurrency: s.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU,
+	})
+	r.keepProfiles("chain", w)
+	if err != nil {
+		return err
+	}
+	r.rep.Crowd = &res
+	r.rep.CrowdCPU = seconds(r.profiles["chain"].cpu)
+	t := res.Throughput
+	r.logf("crowd    accepted %.0f/s, decided %.0f/s, settled %.0f/s; %d invariants failed", t.AcceptedPerSec, t.DecidedPerSec,
+		t.SettledPerSec, len(res.Failed()))
+	return nil
+}
+
+func loop(rate float64) string {
+	if rate > 0 {
+		return "open"
+	}
+	return "closed"
+}
+
+// chainFigures are the crowd's throughputs as figures to pair.
+func chainFigures(res *crowd.Result) []figure {
+	if res == nil {
+		return nil
+	}
+	t := res.Throughput
+	return []figure{
+		{ChainAccepted, "claim", t.AcceptedPerSec},
+		{ChainDecided, "claim", t.DecidedPerSec},
+		{ChainDecidedWin, "claim", t.Win.DecidedPerSec},
+		{ChainDecidedSoldOut, "claim", t.SoldOut.DecidedPerSec},
+		{ChainSettled, "order", t.SettledPerSec},
+	}
+}

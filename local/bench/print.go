@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/surgekit/surge/local/crowd"
+	"github.com/surgekit/surge/local/profiling"
+)
+
+// Print writes the report as make bench shows it: the baselines, every
+// figure beside its baseline with the ratio, the crowd's latencies and
+// invariants, and where the time goes for figures below half.
+func Print(w io.Writer, rep Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	m, s := rep.Machine, rep.Size
+	fmt.Fprintf(tw, "Surge bench, %s profile: %d users for %d units, %d workers. %d cores (%s), %.0f GiB, %s, commit %s\n\n",
+		s.Name, s.Users, s.Stock, s.Concurrency, m.Cores, m.CPU, m.MemoryGiB, m.Go, m.Commit)
+	fmt.Fprintln(tw, "BASELINES: this machine without Surge\tper second\tp50\tp99\t")
+	for _, f := range rep.Baselines {
+		fmt.Fprintf(tw, "  %s\t%s %s/s\t%v\t%v\t\n", f.Name, count(f.PerSecond), f.Unit, f.Latency.P50.Round(10e3), f.Latency.P99.Round(10e3))
+	}
+	fmt.Fprintln(tw, "\nFIGURES against their baselines\tper second\tbaseline\tper second\tratio\t")
+	for _, q := range rep.Ratios {
+		mark := ""
+		if q.Below {
+			mark = "  below half"
+		}
+		fmt.Fprintf(tw, "  %s\t%s %s/s\t%s\t%s %s/s\t%.2f%s\t\n", q.Figure, count(q.PerSecond), q.Unit, q.Baseline,
+			count(q.BaselineValue), q.BaselineUnit, q.Ratio, mark)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rep.Crowd != nil {
+		printCrowd(w, rep)
+	}
+	printHotspots(w, rep.Hotspots)
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(w, "not measured: %s\n", s)
+	}
+	return nil
+}
+
+func printCrowd(w io.Writer, rep Report) {
+	c := rep.Crowd
+	n := c.Counts
+	fmt.Fprintf(w, "\nCROWD: %d clicks (%d users, %d units, %s loop) in %.1f s; %d winners, %d settled, %d rejected %v\n",
+		n.Clicks, c.Users, c.Campaign.Stock, c.Mode, c.Seconds, n.Winners, n.Settled, n.Rejected, n.Reasons)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  latency ms\tp50\tp90\tp99\tmax\t")
+	for _, l := range []struct {
+		name string
+		p    crowd.Percentiles
+	}{{"accept", c.Latency.Accept}, {"decide", c.Latency.Decide}, {"settle", c.Latency.Settle}} {
+		fmt.Fprintf(tw, "  %s\t%.1f\t%.1f\t%.1f\t%.1f\t\n", l.name, l.p.P50, l.p.P90, l.p.P99, l.p.Max)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "  server CPU %.2f ms per claim on %d cores (%s); errors %v\n",
+		c.ServerCPUPerClaimMicros/1000, c.Cores, byProcess(rep.CrowdCPU, 6), c.Errors)
+	if failed := c.Failed(); len(failed) > 0 {
+		for _, f := range failed {
+			fmt.Fprintf(w, "  INVARIANT FAILED %s: %s\n", f.Name, f.Detail)
+		}
+		return
+	}
+	fmt.Fprintf(w, "  invariants: all %d held\n", len(c.Invariants))
+}
+
+func printHotspots(w io.Writer, hs []Hotspot) {
+	if len(hs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nWHERE THE TIME GOES: CPU profiles taken during the runs below half their baseline")
+	for i, h := range hs {
+		if i == 0 || hs[i-1].Run != h.Run {
+			fmt.Fprintf(w, "\n  %s (%s)\n    %.1f s of wall time, %.1f of its %.1f core-seconds busy: %s\n", h.Run, strings.Join(h.Below, ", "),
+				h.Seconds, sum(h.CPU), h.Seconds*float64(h.Cores), byProcess(h.CPU, 8))
+		}
+		fmt.Fprintf(w, "    %s: %.1f s CPU, %.1f s sampled (go tool pprof %s)\n", h.Process, h.CPUSeconds, h.SampledSeconds, h.Profile)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "      flat\twhere the CPU burns\tcum\tSurge's own steps\t")
+		for k := range max(len(h.Top), len(h.Own)) {
+			fmt.Fprintf(tw, "      %s\t%s\t%s\t%s\t\n", share(h.Top, k, false), name(h.Top, k), share(h.Own, k, true), name(h.Own, k))
+		}
+		_ = tw.Flush()
+	}
+}
+
+func share(es []profiling.Entry, k int, cum bool) string {
+	switch {
+	case k >= len(es):
+		return ""
+	case cum:
+		return fmt.Sprintf("%4.1f%%", 100*es[k].CumShare)
+	default:
+		return fmt.Sprintf("%4.1f%%", 100*es[k].FlatShare)
+	}
+}
+
+func name(es []profiling.Entry, k int) string {
+	if k >= len(es) {
+		return ""
+	}
+	const width = 60
+	if f := strings.TrimPrefix(es[k].Func, "github.com/surgekit/surge/"); len(f) > width {
+		return "…" + f[len(f)-width+1:]
+	}
+	return strings.TrimPrefix(es[k].Func, "github.com/surgekit/surge/")
+}
+
+func sum(m map[string]float64) float64 {
+	var t float64
+	for _, v := range m {
+		t += v
+	}
+	return t
+}
+
+// byProcess is "broker 12.1 s, captcha 8.0 s, …", the n busiest.
+func byProcess(cpu map[string]float64, n int) string {
+	names := slices.SortedFunc(maps.Keys(cpu), func(a, b string) int { return cmp.Compare(cpu[b], cpu[a]) })
+	parts := make([]string, 0, n)
+	for _, name := range names[:min(n, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s %.1f s", name, cpu[name]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// count is n rounded, with thousands separated: 17,512.
+func count(n float64) string {
+	s := fmt.Sprintf("%.0f", n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

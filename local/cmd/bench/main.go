@@ -1,0 +1,212 @@
+// Command bench is make bench: it starts Redis, PostgreSQL, MinIO, the
+// broker and every function the way make up does (or targets a running
+// deployment with -url), measures the baselines, the stages and a crowd,
+// prints the table of ratios and writes .surge/bench/latest.json and
+// latest.png. It exits 1 when an invariant failed or the run could not be
+// made; speed alone never fails it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/surgekit/surge/local/bench"
+	"github.com/surgekit/surge/local/crowd"
+	"github.com/surgekit/surge/local/engine"
+	"github.com/surgekit/surge/local/servers"
+)
+
+// options are the command line.
+type options struct {
+	size       bench.Size
+	out        string
+	url        string // a running deployment's gateway; "" starts one here
+	adminToken string
+	jwtSecret  string
+}
+
+func main() {
+	opt, err := parse(os.Args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	failed, err := run(ctx, opt, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if failed {
+		fmt.Fprintln(os.Stderr, "bench: an invariant failed (see above)")
+		os.Exit(1)
+	}
+}
+
+func parse(args []string, getenv func(string) string) (options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	large := fs.Bool("large", false, "a sale of 10,000 units to 100,000 users (several minutes)")
+	users := fs.Int("users", 0, "crowd size (overrides the profile)")
+	stock := fs.Int("stock", 0, "units on sale to the crowd (overrides the profile)")
+	conc := fs.Int("concurrency", 0, "closed-loop workers (overrides the profile)")
+	baseOps := fs.Int("baseline-ops", 0, "operations per baseline run (overrides the profile)")
+	stageClaims := fs.Int("stage-claims", 0, "claim events driven into prededuct in the stage runs (overrides the profile)")
+	rate := fs.Float64("rate", 0, "open loop: crowd arrivals per second (0: closed loop)")
+	out := fs.String("out", "", "where latest.json, latest.png and the profiles go (default .surge/bench)")
+	url := fs.String("url", "", "measure a running deployment through its gateway instead of starting one")
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	opt := options{size: bench.Default, out: *out, url: *url,
+		adminToken: getenv("SURGE_ADMIN_TOKEN"), jwtSecret: getenv("SURGE_JWT_SECRET")}
+	if *large {
+		opt.size = bench.Large
+	}
+	for _, o := range []struct {
+		v   int
+		dst *int
+	}{{*users, &opt.size.Users}, {*stock, &opt.size.Stock}, {*conc, &opt.size.Concurrency},
+		{*baseOps, &opt.size.BaselineOps}, {*stageClaims, &opt.size.StageClaims}} {
+		if o.v > 0 {
+			*o.dst = o.v
+		}
+	}
+	opt.size.Rate = *rate
+	if opt.url != "" && (opt.adminToken == "" || opt.jwtSecret == "") {
+		return opt, errors.New("bench -url needs SURGE_ADMIN_TOKEN and SURGE_JWT_SECRET in the environment (. .surge/env after make up)")
+	}
+	return opt, nil
+}
+
+// run measures and writes the report; failed is whether an invariant did
+// not hold.
+func run(ctx context.Context, opt options, stdout io.Writer) (failed bool, err error) {
+	root, err := repoRoot()
+	if err != nil {
+		return false, err
+	}
+	if opt.out == "" {
+		opt.out = filepath.Join(root, ".surge", "bench")
+	}
+	if err := os.MkdirAll(opt.out, 0o755); err != nil {
+		return false, err
+	}
+	cfg := bench.Config{Size: opt.size, Gateway: opt.url, AdminToken: opt.adminToken, JWTSecret: opt.jwtSecret,
+		RedisURL: os.Getenv("SURGE_REDIS_URL"), KeyPrefix: os.Getenv("SURGE_KEY_PREFIX"), DatabaseURL: os.Getenv("SURGE_DATABASE_URL"),
+		Dir: opt.out, Log: os.Stderr}
+	if opt.url == "" {
+		stop, err := startLocal(ctx, root, opt.out, &cfg)
+		if err != nil {
+			return false, err
+		}
+		defer stop()
+	}
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	if err := bench.Print(stdout, rep); err != nil {
+		return false, err
+	}
+	if err := write(opt.out, rep); err != nil {
+		return false, err
+	}
+	return len(rep.Failed()) > 0, nil
+}
+
+// startLocal starts the servers and an engine on a scratch state dir, as
+// make up does, and fills cfg to drive them; stop stops both and removes
+// the scratch state.
+func startLocal(ctx context.Context, root, out string, cfg *bench.Config) (stop func(), err error) {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	state, err := os.MkdirTemp("", "surge-bench-")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(os.Stderr, "bench: starting Redis, PostgreSQL and MinIO; building the broker and the functions")
+	set, err := servers.Start(ctx, servers.Options{Dir: filepath.Join(state, "servers"), Fsync: true, Log: log})
+	if err != nil {
+		_ = os.RemoveAll(state)
+		return nil, err
+	}
+	stopAll := func() { _ = set.Stop(); _ = os.RemoveAll(state) }
+	e, err := startEngine(ctx, root, filepath.Join(out, "bin"), state, set, log, cfg)
+	if err != nil {
+		stopAll()
+		return nil, err
+	}
+	return func() { e.Stop(); stopAll() }, nil
+}
+
+func startEngine(ctx context.Context, root, bin, state string, set *servers.Set, log *slog.Logger, cfg *bench.Config) (*engine.Engine, error) {
+	const name = "surge"
+	if _, err := set.Postgres.CreateDatabase(ctx, name); err != nil {
+		return nil, err
+	}
+	if err := set.MinIO.CreateBucket(ctx, name); err != nil {
+		return nil, err
+	}
+	deps := engine.Deps{RedisURL: set.Redis.URL(), KeyPrefix: name, DatabaseURL: set.Postgres.URL(name),
+		S3Endpoint: set.MinIO.Endpoint(), S3AccessKey: servers.MinIOUser, S3SecretKey: servers.MinIOPassword, S3Bucket: name}
+	secrets := engine.NewSecrets()
+	if err := engine.Build(ctx, root, bin); err != nil {
+		return nil, err
+	}
+	e, err := engine.Start(ctx, engine.Config{Root: root, BinDir: bin, StateDir: state, Deps: deps, Secrets: secrets,
+		Profiling: true, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Gateway, cfg.AdminToken, cfg.JWTSecret = e.URL(), secrets.AdminToken, secrets.JWTSecret
+	cfg.RedisURL, cfg.KeyPrefix, cfg.DatabaseURL = deps.RedisURL, deps.KeyPrefix, deps.DatabaseURL
+	cfg.Functions, cfg.Profiled = e.Targets(), e.Targets()
+	cfg.ServerCPU = crowd.ChildrenCPU
+	cfg.CPUByCommand = func() (map[string]time.Duration, error) { return crowd.CPUByCommand(os.Getpid()) }
+	return e, nil
+}
+
+// write puts latest.json and latest.png in out.
+func write(out string, rep bench.Report) error {
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "latest.json"), data, 0o644); err != nil {
+		return err
+	}
+	if rep.Crowd == nil {
+		return nil
+	}
+	f, err := os.Create(filepath.Join(out, "latest.png"))
+	if err != nil {
+		return err
+	}
+	if err := crowd.Chart(f, *rep.Crowd); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: wrote %s and %s\n", filepath.Join(out, "latest.json"), filepath.Join(out, "latest.png"))
+	return nil
+}
+
+func repoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return engine.Root(wd)
+}

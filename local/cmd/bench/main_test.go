@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/local/bench"
+	"github.com/surgekit/surge/local/servers/servertest"
+)
+
+// tiny are flags for a run of a few seconds.
+var tiny = []string{"-users", "400", "-stock", "40", "-concurrency", "16", "-baseline-ops", "400", "-stage-claims", "300"}
+
+// buildBench compiles this command once per test.
+func buildBench(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bench")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestBenchStartsItsOwnEngine runs the command as make bench does, on a
+// tiny profile: it starts its own servers and engine, prints the table,
+// writes latest.json and latest.png and exits 0.
+func TestBenchStartsItsOwnEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and an engine")
+	}
+	bin, out := buildBench(t), t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, append(tiny, "-out", out)...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"BASELINES", "FIGURES", "stage.settle", "chain.decided", "invariants: all"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	rep := readReport(t, filepath.Join(out, "latest.json"))
+	if len(rep.Baselines) != 6 || len(rep.Stages) != 3 || rep.Crowd == nil || len(rep.Ratios) != 10 {
+		t.Errorf("report has %d baselines, %d stages, crowd %v, %d ratios; want 6, 3, a crowd and 10",
+			len(rep.Baselines), len(rep.Stages), rep.Crowd != nil, len(rep.Ratios))
+	}
+	f, err := os.Open(filepath.Join(out, "latest.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("latest.png: %v", err)
+	}
+	t.Logf("table:\n%s", stdout.String())
+}
+
+// TestBenchFailsOnABrokenInvariant points the command at a running engine
+// (-url) and takes 10 units out of Redis behind the engine's back as soon
+// as the crowd's campaign is warm: fewer winners than stock, so the
+// invariant winners = min(stock, demand) fails and the command exits 1.
+func TestBenchFailsOnABrokenInvariant(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an engine")
+	}
+	bin := buildBench(t)
+	e, env, secrets := testEngine(t)
+	rdb := servertest.Redis(t, env, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stole := make(chan string, 1)
+	go func() { stole <- stealUnits(ctx, rdb, env.KeyPrefix+":{c:crowd-*}:stock:*", 10) }() // ends with ctx or the theft
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, append(tiny, "-out", t.TempDir(), "-url", e.URL())...)
+	cmd.Env = append(os.Environ(), "SURGE_ADMIN_TOKEN="+secrets.AdminToken, "SURGE_JWT_SECRET="+secrets.JWTSecret,
+		"SURGE_REDIS_URL=", "SURGE_DATABASE_URL=")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if key := <-stole; key == "" {
+		t.Fatal("the crowd's stock key never appeared")
+	}
+	if code := exitCode(err); code != 1 {
+		t.Fatalf("bench exit %d (%v); want 1\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "INVARIANT FAILED winners = min(stock, demand)") {
+		t.Errorf("stdout does not name the failed invariant:\n%s", stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "not measured: stages") {
+		t.Errorf("a run by URL should say the stages were not measured:\n%s", stdout.String())
+	}
+}
+
+// stealUnits waits for a key matching pattern and takes n units from it;
+// it returns the key, or "" when ctx ends first.
+func stealUnits(ctx context.Context, rdb *redis.Client, pattern string, n int64) string {
+	for ctx.Err() == nil {
+		keys, _ := rdb.Keys(ctx, pattern).Result()
+		if len(keys) == 1 {
+			rdb.DecrBy(ctx, keys[0], n)
+			return keys[0]
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return ""
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+func readReport(t *testing.T, path string) bench.Report {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return rep
+}
+
+func TestParse(t *testing.T) {
+	env := func(k string) string { return map[string]string{"SURGE_ADMIN_TOKEN": "a", "SURGE_JWT_SECRET": "j"}[k] }
+	none := func(string) string { return "" }
+	cases := []struct {
+		name    string
+		args    []string
+		getenv  func(string) string
+		want    bench.Size
+		wantErr bool
+	}{
+		{"default", nil, none, bench.Default, false},
+		{"large", []string{"-large"}, none, bench.Large, false},
+		{"overrides", []string{"-users", "7", "-stock", "3", "-rate", "50"}, none,
+			func() bench.Size { s := bench.Default; s.Users, s.Stock, s.Rate = 7, 3, 50; return s }(), false},
+		{"url with secrets", []string{"-url", "http://x"}, env, bench.Default, false},
+		{"url without secrets", []string{"-url", "http://x"}, none, bench.Size{}, true},
+		{"unknown flag", []string{"-fast"}, none, bench.Size{}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parse(tc.args, tc.getenv)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("parse(%v) error = %v; want error %v", tc.args, err, tc.wantErr)
+			}
+			if err == nil && got.size != tc.want {
+				t.Errorf("parse(%v) size = %+v; want %+v", tc.args, got.size, tc.want)
+			}
+		})
+	}
+}
