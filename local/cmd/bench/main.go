@@ -125,12 +125,15 @@ func run(ctx context.Context, opt options, stdout io.Writer) (failed bool, err e
 	return len(rep.Failed()) > 0, nil
 }
 
-// startLocal starts the servers and an engine on a scratch state dir, as
-// make up does, and fills cfg to drive them; stop stops both and removes
-// the scratch state.
+// startLocal starts the servers and an engine on a scratch state dir under
+// out, as make up does, and fills cfg to drive them; stop stops both and
+// removes the scratch state, keeping the logs.
 func startLocal(ctx context.Context, root, out string, cfg *bench.Config) (stop func(), err error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	state, err := os.MkdirTemp("", "surge-bench-")
+	state, err := os.MkdirTemp(out, "run-")
+	if err == nil {
+		err = os.Chmod(state, 0o755) // PostgreSQL runs as its own user when we are root
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +143,7 @@ func startLocal(ctx context.Context, root, out string, cfg *bench.Config) (stop 
 		_ = os.RemoveAll(state)
 		return nil, err
 	}
-	stopAll := func() { _ = set.Stop(); _ = os.RemoveAll(state) }
+	stopAll := func() { _ = set.Stop(); keepLogs(state, out) }
 	e, err := startEngine(ctx, root, filepath.Join(out, "bin"), state, set, log, cfg)
 	if err != nil {
 		stopAll()
@@ -174,6 +177,17 @@ func startEngine(ctx context.Context, root, bin, state string, set *servers.Set,
 	cfg.ServerCPU = crowd.ChildrenCPU
 	cfg.CPUByCommand = func() (map[string]time.Duration, error) { return crowd.CPUByCommand(os.Getpid()) }
 	return e, nil
+}
+
+// keepLogs moves the processes' logs of the scratch state to <out>/logs,
+// replacing the last run's, and removes the rest of the state.
+func keepLogs(state, out string) {
+	logs := filepath.Join(out, "logs")
+	_ = os.RemoveAll(logs)
+	if err := os.Rename(filepath.Join(state, "logs"), logs); err == nil {
+		fmt.Fprintln(os.Stderr, "bench: process logs in", logs)
+	}
+	_ = os.RemoveAll(state)
 }
 
 // write puts latest.json and latest.png in out.
