@@ -50,6 +50,9 @@ type Config struct {
 	// Profiled maps a process name (a function or "broker") to a base URL
 	// serving /debug/pprof; nil takes no profile.
 	Profiled map[string]string
+	// BrokerStats is the local broker's GET /debug/triggers, sampled every
+	// second of the crowd run; "" samples nothing.
+	BrokerStats string
 	// RedisURL, KeyPrefix and DatabaseURL are what the Redis and PostgreSQL
 	// baselines use; empty skips them.
 	RedisURL, KeyPrefix, DatabaseURL string
@@ -69,6 +72,8 @@ type Report struct {
 	Stages    []baseline.Figure  `json:"stages"`
 	Crowd     *crowd.Result      `json:"crowd,omitempty"`
 	CrowdCPU  map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
+	Broker    []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd
+	Stalls    []Stall            `json:"stalls,omitempty"`            // triggers that delivered nothing while events waited
 	Ratios    []Ratio            `json:"ratios"`
 	Hotspots  []Hotspot          `json:"hotspots,omitempty"` // for figures below half their baseline
 	Skipped   []string           `json:"skipped,omitempty"`  // what was not measured, and why

@@ -39,12 +39,18 @@ func (r *runner) crowd(ctx context.Context) error {
 	}
 	r.logf("crowd    %d users for %d units, %s loop, %d workers", s.Users, s.Stock, loop(s.Rate), s.Concurrency)
 	w := r.profile(ctx, 5*time.Second, names...)
+	stopWatch := func() []BrokerSample { return nil }
+	if r.cfg.BrokerStats != "" {
+		stopWatch = watchBroker(ctx, r.cfg.BrokerStats, time.Second)
+	}
 	res, err := crowd.Run(ctx, crowd.Config{
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
 		Campaign: crowd.Campaign{ID: "crowd-" + hex.EncodeToString(id), SKU: "sku-1", Stock: s.Stock, Limit: 1},
 		Users:    s.Users, Rate: s.Rate, Concurrency: s.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
 		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU,
 	})
+	r.rep.Broker = stopWatch()
+	r.rep.Stalls = stalls(r.rep.Broker)
 	r.keepProfiles("chain", w)
 	if err != nil {
 		return err

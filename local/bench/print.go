@@ -63,6 +63,7 @@ func printCrowd(w io.Writer, rep Report) {
 	_ = tw.Flush()
 	fmt.Fprintf(w, "  server CPU %.2f ms per claim on %d cores (%s); errors %v\n",
 		c.ServerCPUPerClaimMicros/1000, c.Cores, byProcess(rep.CrowdCPU, 6), c.Errors)
+	printBroker(w, rep)
 	if failed := c.Failed(); len(failed) > 0 {
 		for _, f := range failed {
 			fmt.Fprintf(w, "  INVARIANT FAILED %s: %s\n", f.Name, f.Detail)
@@ -70,6 +71,35 @@ func printCrowd(w io.Writer, rep Report) {
 		return
 	}
 	fmt.Fprintf(w, "  invariants: all %d held\n", len(c.Invariants))
+}
+
+// printBroker names each trigger's peak backlog and every stall.
+func printBroker(w io.Writer, rep Report) {
+	if len(rep.Broker) == 0 {
+		return
+	}
+	peak := make(map[string]uint64)
+	var names []string
+	for _, sm := range rep.Broker {
+		for _, tr := range sm.Triggers {
+			if _, seen := peak[tr.Trigger]; !seen {
+				names = append(names, tr.Trigger)
+			}
+			peak[tr.Trigger] = max(peak[tr.Trigger], tr.Pending+uint64(tr.AckPending))
+		}
+	}
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", n, peak[n]))
+	}
+	fmt.Fprintf(w, "  broker backlog peaks (events waiting per trigger): %s\n", strings.Join(parts, ", "))
+	if len(rep.Stalls) == 0 {
+		fmt.Fprintf(w, "  broker stalls (%v or more without a delivery while events waited): none\n", stallMin)
+	}
+	for _, s := range rep.Stalls {
+		fmt.Fprintf(w, "  BROKER STALL: trigger %s delivered nothing from %.0f s to %.0f s with up to %d events waiting (%d deliveries in hand)\n",
+			s.Trigger, s.From, s.To, s.Backlog, s.Busy)
+	}
 }
 
 func printHotspots(w io.Writer, hs []Hotspot) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -25,7 +26,8 @@ type dispatcher struct {
 	ing     ingester
 	log     *slog.Logger
 	workers int
-	copies  int // 2 in duplicate-delivery mode
+	copies  int          // 2 in duplicate-delivery mode
+	busy    atomic.Int64 // deliveries in hand
 }
 
 // consumerConfig is the durable consumer of a route: it sees only the
@@ -88,9 +90,10 @@ func (d *dispatcher) run(ctx, deliverCtx context.Context, inflight *sync.WaitGro
 			continue
 		}
 		inflight.Add(1)
+		d.busy.Add(1)
 		go func() { // exits when the delivery (bounded by its timeouts) returns
 			defer inflight.Done()
-			defer func() { <-slots }()
+			defer func() { d.busy.Add(-1); <-slots }()
 			d.handle(deliverCtx, msg)
 		}()
 	}

@@ -71,8 +71,8 @@ func newClient(workers int) *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// Handler serves ingress and health checks, and net/http/pprof when
-// Config.Pprof is set.
+// Handler serves ingress, health checks and each trigger's delivery state
+// (GET /debug/triggers), and net/http/pprof when Config.Pprof is set.
 func (b *Broker) Handler() http.Handler {
 	ing := ingressHandler{ingester: ingester{store: b.store}, log: b.log,
 		brokerName: b.cfg.BrokerName, maxBytes: b.cfg.MaxEventBytes}
@@ -80,6 +80,7 @@ func (b *Broker) Handler() http.Handler {
 	mux.Handle("POST /{$}", ing)
 	mux.Handle("POST /{namespace}/{broker}", ing)
 	mux.HandleFunc("GET /health/readiness", b.readiness)
+	mux.HandleFunc("GET /debug/triggers", b.serveStats)
 	mux.HandleFunc("GET /health/liveness", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	})

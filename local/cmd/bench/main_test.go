@@ -48,7 +48,7 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"BASELINES", "FIGURES", "stage.settle", "chain.decided", "invariants: all"} {
+	for _, want := range []string{"BASELINES", "FIGURES", "stage.settle", "chain.decided", "broker backlog peaks", "invariants: all"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout.String())
 		}
@@ -57,6 +57,9 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 	if len(rep.Baselines) != 6 || len(rep.Stages) != 3 || rep.Crowd == nil || len(rep.Ratios) != 10 {
 		t.Errorf("report has %d baselines, %d stages, crowd %v, %d ratios; want 6, 3, a crowd and 10",
 			len(rep.Baselines), len(rep.Stages), rep.Crowd != nil, len(rep.Ratios))
+	}
+	if len(rep.Broker) == 0 || len(rep.Broker[0].Triggers) == 0 {
+		t.Errorf("report has no broker samples: %+v", rep.Broker)
 	}
 	f, err := os.Open(filepath.Join(out, "latest.png"))
 	if err != nil {
