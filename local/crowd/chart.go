@@ -10,21 +10,23 @@ import (
 	"math"
 )
 
-// Chart size and the two panels: throughput over time on top, latency
-// percentiles below.
+// Chart size; the throughput panel is on top, the latency panel below
+// (see topPanel and bottomPanel).
 const (
 	ChartWidth  = 1000
-	ChartHeight = 640
+	ChartHeight = 720
 )
 
-// ChartLegend says what the chart shows; the PNG has no text.
-const ChartLegend = "top: events per second over the run (x: 1 tick = 1 s, long tick every 10 s; y: ticks at a 1-2-5 step) — " +
+// ChartLegend says in words what the chart shows; the PNG labels the same
+// things itself (title, axes, legend, bar values).
+const ChartLegend = "top: events per second over the run (x: seconds since the first click, long tick every 10 s; y: ticks at a 1-2-5 step) — " +
 	"grey sent, green accepted, blue decided, orange settled. " +
-	"bottom: latency in ms on a log scale (ticks at 1, 10, 100, … ms) for accept (green), decide (blue), settle (orange), " +
-	"four bars each: p50, p90, p99, max (darker is higher)."
+	"bottom: latency in ms on a log scale (ticks at 0.1, 1, 10, 100, … ms) for accept (green), decide (blue), settle (orange), " +
+	"four bars each: p50, p90, p99, max (darker is higher), each with its value in ms."
 
 var (
 	white  = color.RGBA{255, 255, 255, 255}
+	ink    = color.RGBA{30, 30, 30, 255}
 	axis   = color.RGBA{60, 60, 60, 255}
 	grid   = color.RGBA{225, 225, 225, 255}
 	grey   = color.RGBA{150, 150, 150, 255}
@@ -35,17 +37,42 @@ var (
 
 type panel struct{ x0, y0, x1, y1 int } // plot area; y grows downwards
 
+// topPanel is the throughput plot area: title and legend above it, tick
+// labels to its left, tick labels and caption below.
+func topPanel() panel { return panel{70, 56, ChartWidth - 20, 380} }
+
+// bottomPanel is the latency plot area: caption and bar values above it,
+// percentile and group labels below.
+func bottomPanel() panel { return panel{70, 476, ChartWidth - 20, ChartHeight - 44} }
+
 // Chart writes a PNG of r: throughput over time and latency percentiles
 // (see ChartLegend).
 func Chart(w io.Writer, r Result) error {
 	img := image.NewRGBA(image.Rect(0, 0, ChartWidth, ChartHeight))
 	draw.Draw(img, img.Bounds(), &image.Uniform{white}, image.Point{}, draw.Src)
-	throughputPanel(img, panel{60, 20, ChartWidth - 20, 370}, r.Series)
-	latencyPanel(img, panel{60, 410, ChartWidth - 20, ChartHeight - 20}, r.Latency)
+	title(img, r)
+	throughputPanel(img, topPanel(), r.Series)
+	latencyPanel(img, bottomPanel(), r.Latency)
 	if err := png.Encode(w, img); err != nil {
 		return fmt.Errorf("crowd chart: %w", err)
 	}
 	return nil
+}
+
+// trace is one line of the throughput panel.
+type trace struct {
+	name string
+	c    color.RGBA
+	v    func(Second) int
+}
+
+func traces() []trace {
+	return []trace{
+		{"sent", grey, func(x Second) int { return x.Sent }},
+		{"accepted", green, func(x Second) int { return x.Accepted }},
+		{"decided", blue, func(x Second) int { return x.Decided }},
+		{"settled", orange, func(x Second) int { return x.Settled }},
+	}
 }
 
 func throughputPanel(img *image.RGBA, p panel, s []Second) {
@@ -56,41 +83,49 @@ func throughputPanel(img *image.RGBA, p panel, s []Second) {
 	step := niceStep(float64(top) / 5)
 	ymax := math.Ceil(float64(top)/step) * step
 	yOf := func(v float64) int { return p.y1 - int(v/ymax*float64(p.y1-p.y0)) }
+	label(img, p.x0-9, yOf(0)+4, "0", right, ink)
 	for v := step; v <= ymax; v += step {
 		hline(img, p.x0, p.x1, yOf(v), grid)
 		hline(img, p.x0-6, p.x0, yOf(v), axis)
+		label(img, p.x0-9, yOf(v)+4, thousands(int(v)), right, ink)
 	}
 	n := max(len(s), 2)
 	xOf := func(i int) int { return p.x0 + i*(p.x1-p.x0)/(n-1) }
-	for i := range n {
-		h := 4
-		if i%10 == 0 {
-			h = 9
-		}
-		vline(img, xOf(i), p.y1, p.y1+h, axis)
-	}
+	secondTicks(img, p, n, xOf)
 	frame(img, p)
-	series := []struct {
-		c color.RGBA
-		v func(Second) int
-	}{
-		{grey, func(x Second) int { return x.Sent }},
-		{green, func(x Second) int { return x.Accepted }},
-		{blue, func(x Second) int { return x.Decided }},
-		{orange, func(x Second) int { return x.Settled }},
-	}
-	for _, l := range series {
+	for _, l := range traces() {
 		for i := 1; i < len(s); i++ {
 			line(img, xOf(i-1), yOf(float64(l.v(s[i-1]))), xOf(i), yOf(float64(l.v(s[i]))), l.c)
 		}
 	}
+	throughputCaptions(img, p)
+}
+
+// secondTicks marks each second under p with a long tick every 10 s,
+// labelled every 10, 20, 50, 100, … s so that labels stay 40 px apart.
+func secondTicks(img *image.RGBA, p panel, n int, xOf func(int) int) {
+	every := max(10, int(niceStep(40*float64(n-1)/float64(p.x1-p.x0))))
+	for i := range n {
+		if i%10 != 0 {
+			vline(img, xOf(i), p.y1, p.y1+4, axis)
+			continue
+		}
+		vline(img, xOf(i), p.y1, p.y1+9, axis)
+		if i%every == 0 {
+			label(img, xOf(i), p.y1+22, fmt.Sprint(i), center, ink)
+		}
+	}
+}
+
+// bars is one group of the latency panel.
+type bars struct {
+	name string
+	c    color.RGBA
+	v    Percentiles
 }
 
 func latencyPanel(img *image.RGBA, p panel, l Latencies) {
-	groups := []struct {
-		c color.RGBA
-		v Percentiles
-	}{{green, l.Accept}, {blue, l.Decide}, {orange, l.Settle}}
+	groups := []bars{{"accept", green, l.Accept}, {"decide", blue, l.Decide}, {"settle", orange, l.Settle}}
 	top := 1.0
 	for _, g := range groups {
 		top = max(top, g.v.Max)
@@ -100,23 +135,42 @@ func latencyPanel(img *image.RGBA, p panel, l Latencies) {
 		f := (math.Log10(max(ms, 0.1)) + 1) / decades
 		return p.y1 - int(f*float64(p.y1-p.y0))
 	}
-	for d := 0.1; d <= math.Pow(10, decades-1); d *= 10 {
+	for i := range int(decades) + 1 {
+		d := math.Pow(10, float64(i-1))
 		hline(img, p.x0, p.x1, yOf(d), grid)
 		hline(img, p.x0-6, p.x0, yOf(d), axis)
+		label(img, p.x0-9, yOf(d)+4, durationLabel(d), right, ink)
 	}
 	frame(img, p)
 	slot := (p.x1 - p.x0) / len(groups)
-	bar := slot / 6
 	for gi, g := range groups {
-		for bi, v := range []float64{g.v.P50, g.v.P90, g.v.P99, g.v.Max} {
-			if v <= 0 {
-				continue
-			}
-			x := p.x0 + gi*slot + bar + bi*bar
-			c := shade(g.c, bi)
-			draw.Draw(img, image.Rect(x+2, yOf(v), x+bar-2, p.y1), &image.Uniform{c}, image.Point{}, draw.Src)
+		barGroup(img, p, p.x0+gi*slot, slot, g, yOf)
+	}
+	label(img, p.x0, p.y0-24, "latency from a click's first attempt, ms (log scale)", left, ink)
+}
+
+// barGroup draws g's four percentile bars in the slot starting at x, each
+// labelled below and with its value above.
+func barGroup(img *image.RGBA, p panel, x, slot int, g bars, yOf func(float64) int) {
+	bar := slot / 6
+	names := []string{"p50", "p90", "p99", "max"}
+	for bi, v := range []float64{g.v.P50, g.v.P90, g.v.P99, g.v.Max} {
+		bx := x + bar + bi*bar
+		mid := bx + bar/2
+		label(img, mid, p.y1+15, names[bi], center, ink)
+		if v <= 0 {
+			continue
+		}
+		draw.Draw(img, image.Rect(bx+2, yOf(v), bx+bar-2, p.y1), &image.Uniform{shade(g.c, bi)}, image.Point{}, draw.Src)
+		if s := msLabel(v); textWidth(s) <= bar {
+			label(img, mid, yOf(v)-3, s, center, ink)
 		}
 	}
+	name := g.name
+	if g.v.N > 0 {
+		name = fmt.Sprintf("%s (n = %s)", g.name, thousands(g.v.N))
+	}
+	label(img, x+3*bar, p.y1+31, name, center, ink)
 }
 
 // shade darkens c one step per percentile.
@@ -138,7 +192,6 @@ func niceStep(v float64) float64 {
 	}
 	return 10 * p
 }
-
 func frame(img *image.RGBA, p panel) {
 	hline(img, p.x0, p.x1, p.y1, axis)
 	vline(img, p.x0, p.y0, p.y1, axis)
