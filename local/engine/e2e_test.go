@@ -2,10 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
-	"log/slog"
 	"os"
 	"testing"
 
@@ -34,39 +30,9 @@ type stack struct {
 
 func startEngine(t *testing.T, duplicate bool) *stack {
 	t.Helper()
-	env := servertest.Fresh(t, suite.Deps)
-	secrets := engine.Secrets{
-		JWTSecret: randomHex(t), AdminToken: randomHex(t), CaptchaSecret: randomHex(t),
-		ReceiptKey: base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
-	}
-	e, err := engine.Start(context.Background(), engine.Config{
-		Root: suite.Root, BinDir: suite.BinDir, StateDir: t.TempDir(),
-		Deps: engine.Deps{
-			RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, DatabaseURL: env.DatabaseURL,
-			S3Endpoint: env.S3Endpoint, S3AccessKey: env.S3AccessKey, S3SecretKey: env.S3SecretKey, S3Bucket: env.S3Bucket,
-		},
-		Secrets:           secrets,
-		DuplicateDelivery: duplicate,
-		Env:               []string{"SURGE_CAPTCHA_MIN_AGE=0s"},
-		Log:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		t.Fatalf("start engine: %v", err)
-	}
-	t.Cleanup(e.Stop)
+	e, env, secrets := suite.Start(t, engine.Config{DuplicateDelivery: duplicate})
 	return &stack{Engine: e, api: newClient(e.URL(), secrets.AdminToken, secrets.JWTSecret), env: env}
 }
-
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func randomHex(t *testing.T) string { return hex.EncodeToString(randomBytes(t, 16)) }
 
 // ordersInDB counts the rows, units and distinct users of a campaign's orders.
 func (s *stack) ordersInDB(t *testing.T, campaignID string) (rows, units, users int) {
