@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"time"
 
 	"github.com/surgekit/surge/local/crowd"
@@ -28,8 +26,8 @@ const crowdTimeout = 10 * time.Minute
 // 5% of them double-clicking and every one retrying a 5xx as real clients
 // do, while every profiled process is profiled.
 func (r *runner) crowd(ctx context.Context) error {
-	id := make([]byte, 4)
-	if _, err := rand.Read(id); err != nil {
+	id, err := campaignID("crowd-")
+	if err != nil {
 		return err
 	}
 	s := r.cfg.Size
@@ -45,7 +43,7 @@ func (r *runner) crowd(ctx context.Context) error {
 	}
 	res, err := crowd.Run(ctx, crowd.Config{
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
-		Campaign: crowd.Campaign{ID: "crowd-" + hex.EncodeToString(id), SKU: "sku-1", Stock: s.Stock, Limit: 1},
+		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: s.Stock, Limit: 1},
 		Users:    s.Users, Rate: s.Rate, Concurrency: s.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
 		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU,
 	})

@@ -95,9 +95,16 @@ func ofType(all []*event.Event, typ string) []*event.Event {
 
 // stageCampaign is a fresh sale of claims/3 units, one per user.
 func stageCampaign(claims int) (crowd.Campaign, error) {
+	id, err := campaignID("stage-")
+	return crowd.Campaign{ID: id, SKU: "sku-1", Stock: max(claims/3, 1), Limit: 1}, err
+}
+
+// campaignID is prefix and 8 random hex digits: a campaign of its own in
+// every run, even against a deployment that keeps its data.
+func campaignID(prefix string) (string, error) {
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
-		return crowd.Campaign{}, err
+		return "", err
 	}
-	return crowd.Campaign{ID: "stage-" + hex.EncodeToString(b), SKU: "sku-1", Stock: max(claims/3, 1), Limit: 1}, nil
+	return prefix + hex.EncodeToString(b), nil
 }
