@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/surgekit/surge/shared/fn"
 )
 
 // loadRoutes reads the manifests and resolves the triggers of this broker.
@@ -85,7 +87,7 @@ func (b *Broker) Handler() http.Handler {
 		w.WriteHeader(http.StatusOK)
 	})
 	if b.cfg.Pprof {
-		servePprof(mux)
+		fn.ServePprof(mux)
 	}
 	return mux
 }

@@ -22,8 +22,9 @@ func WithPprof(on bool) Option {
 	return func(h *host) { h.pprof = on }
 }
 
-// servePprof registers the net/http/pprof handlers on mux.
-func servePprof(mux *http.ServeMux) {
+// ServePprof registers the net/http/pprof handlers under /debug/pprof/ on
+// mux; the local broker serves them the same way.
+func ServePprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

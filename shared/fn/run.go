@@ -89,7 +89,7 @@ func (h *host) routes() http.Handler {
 	mux.HandleFunc("GET /_/ready", h.readiness)
 	mux.HandleFunc("GET /_/health", h.liveness)
 	if h.pprof {
-		servePprof(mux)
+		ServePprof(mux)
 	}
 	mux.Handle("/", h.handler)
 	return mux
