@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -59,36 +60,69 @@ func durableName(trigger string) string {
 }
 
 // run pulls messages until ctx is done; handlers run under deliverCtx and
-// are tracked by inflight so the caller can drain them.
+// are tracked by inflight so the caller can drain them. Each fetch asks for
+// as many messages as there are free workers, so the fetch's buffer always
+// has room for the server's status messages as well: a pull that fills its
+// buffer while the workers are busy loses them, and with them the count of
+// messages still to come (nats.go's Messages iterator then waited out two
+// missed heartbeats, 30 s, before it pulled again; make bench caught it).
 func (d *dispatcher) run(ctx, deliverCtx context.Context, inflight *sync.WaitGroup) error {
-	it, err := d.cons.Messages(jetstream.PullMaxMessages(d.workers))
-	if err != nil {
-		return fmt.Errorf("trigger %s consume: %w", d.route.name, err)
-	}
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	defer it.Stop()
 	slots := make(chan struct{}, d.workers)
 	for {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		n, ok := acquire(ctx, slots)
+		if !ok {
 			return nil
 		}
-		msg, err := it.Next()
-		if err != nil {
+		got, err := d.fetch(ctx, deliverCtx, n, slots, inflight)
+		for range n - got { // the slots no message came for
 			<-slots
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			d.log.WarnContext(ctx, "pull failed", "trigger", d.route.name, "err", err)
-			select { // do not spin on a persistent error
-			case <-ctx.Done():
-				return nil
-			case <-time.After(100 * time.Millisecond):
-			}
+		}
+		if err == nil {
 			continue
 		}
+		d.log.WarnContext(ctx, "pull failed", "trigger", d.route.name, "err", err)
+		select { // do not spin on a persistent error
+		case <-ctx.Done():
+			return nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// fetchWait bounds one pull request; the next asks for the workers free by
+// then.
+const fetchWait = time.Second
+
+// acquire blocks until a worker is free, then takes every other free one.
+func acquire(ctx context.Context, slots chan struct{}) (int, bool) {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0, false
+	}
+	n := 1
+	for ; n < cap(slots); n++ {
+		select {
+		case slots <- struct{}{}:
+		default:
+			return n, true
+		}
+	}
+	return n, true
+}
+
+// fetch pulls up to n messages and hands each to a worker as it arrives;
+// it returns how many came. A fetch that ends with fewer is not an error.
+func (d *dispatcher) fetch(ctx, deliverCtx context.Context, n int, slots chan struct{}, inflight *sync.WaitGroup) (int, error) {
+	fctx, cancel := context.WithTimeout(ctx, fetchWait)
+	defer cancel()
+	batch, err := d.cons.Fetch(n, jetstream.FetchContext(fctx))
+	if err != nil {
+		return 0, ignoreEnd(ctx, err)
+	}
+	got := 0
+	for msg := range batch.Messages() {
+		got++
 		inflight.Add(1)
 		d.busy.Add(1)
 		go func() { // exits when the delivery (bounded by its timeouts) returns
@@ -97,4 +131,13 @@ func (d *dispatcher) run(ctx, deliverCtx context.Context, inflight *sync.WaitGro
 			d.handle(deliverCtx, msg)
 		}()
 	}
+	return got, ignoreEnd(ctx, batch.Error())
+}
+
+// ignoreEnd drops the errors that only say a fetch or the broker ended.
+func ignoreEnd(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+		return nil
+	}
+	return err
 }
