@@ -3,6 +3,7 @@ package crowd
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -59,28 +60,17 @@ func (r *runner) check(ctx context.Context) []Check {
 // the campaign, each listed once and settled.
 func (r *runner) checkOrders(ctx context.Context, wins map[int]int) Check {
 	ch := Check{Name: "per-user limit and settled (orders)", OK: true}
-	users := make(chan int)
-	var mu sync.Mutex
-	var bad []string
-	var wg sync.WaitGroup
-	for range r.cfg.Pollers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for u := range users {
-				if msg := r.userOrders(ctx, u, wins[u]); msg != "" {
-					mu.Lock()
-					bad = append(bad, msg)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for u := range wins {
-		users <- u
-	}
-	close(users)
-	wg.Wait()
+	var (
+		mu  sync.Mutex
+		bad []string
+	)
+	parallel(r.cfg.Pollers, maps.Keys(wins), func(u int) {
+		if msg := r.userOrders(ctx, u, wins[u]); msg != "" {
+			mu.Lock()
+			bad = append(bad, msg)
+			mu.Unlock()
+		}
+	})
 	ch.Detail = fmt.Sprintf("%d winners' orders read", len(wins))
 	if len(bad) > 0 {
 		ch.OK = false

@@ -3,6 +3,7 @@ package crowd
 import (
 	"context"
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,20 +118,31 @@ func (r *runner) run(parent context.Context) error {
 
 func (r *runner) finish() { r.doneOnce.Do(func() { close(r.done) }) }
 
-// closedLoop: Concurrency workers take the users in turn.
+// closedLoop: Concurrency workers take the users in turn, until ctx ends.
 func (r *runner) closedLoop(ctx context.Context) {
+	users := func(yield func(int) bool) {
+		for u := 0; u < r.cfg.Users && ctx.Err() == nil; u++ {
+			if !yield(u) {
+				return
+			}
+		}
+	}
+	parallel(r.cfg.Concurrency, users, func(u int) { r.arrive(ctx, u) })
+}
+
+// parallel calls f for every item from workers goroutines, and returns
+// once every call has.
+func parallel(workers int, items iter.Seq[int], f func(int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range r.cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range workers {
+		wg.Go(func() { // exits when next is closed
 			for u := range next {
-				r.arrive(ctx, u)
+				f(u)
 			}
-		}()
+		})
 	}
-	for u := 0; u < r.cfg.Users && ctx.Err() == nil; u++ {
+	for u := range items {
 		next <- u
 	}
 	close(next)
