@@ -3,24 +3,21 @@ package broker
 import (
 	"net/http"
 	"testing"
+	"time"
 
-	"github.com/google/pprof/profile"
+	"github.com/surgekit/surge/local/profiling"
 )
 
 func TestPprofServesCPUProfile(t *testing.T) {
 	dir := writeManifests(t, testTrigger{name: "all", service: "sub"}.manifest())
 	_, url := startBroker(t, Config{TriggersDir: dir, Services: map[string]string{"sub": newSink(t, nil).URL}, Pprof: true})
-	resp, err := http.Get(url + "/debug/pprof/profile?seconds=1")
+	profiles, err := profiling.Start(t.Context(), http.DefaultClient, map[string]string{"broker": url}, time.Second).Stop()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("take a CPU profile of the broker: %v", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /debug/pprof/profile status = %d, want 200", resp.StatusCode)
-	}
-	p, err := profile.Parse(resp.Body)
-	if err != nil {
-		t.Fatalf("parse the CPU profile: %v", err)
+	p := profiles["broker"]
+	if p == nil {
+		t.Fatal("no profile of the broker")
 	}
 	if got := p.SampleType[len(p.SampleType)-1]; got.Type != "cpu" || got.Unit != "nanoseconds" {
 		t.Errorf("last sample type = %s/%s, want cpu/nanoseconds", got.Type, got.Unit)
