@@ -32,6 +32,10 @@ type Accepted struct {
 
 func accepted(id string) Accepted { return Accepted{ClaimID: id, StatusURL: "/v1/claims/" + id} }
 
+// errSoldOut is the final answer to a click on a SKU this instance knows
+// to have no unit left: nothing is recorded or published for it.
+var errSoldOut = httpapi.Errorf(http.StatusConflict, "sold_out", "sold out: no unit of this item is left")
+
 // errPublish: the broker did not take the claim; the client retries.
 var errPublish = httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "claim not accepted, retry shortly")
 
@@ -45,9 +49,11 @@ func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusAccepted, a)
 }
 
-// claim runs the funnel: auth, campaign, body, idempotent replay, captcha,
-// then records and publishes the claim. Nothing is written or published
-// unless every check before passed.
+// claim runs the funnel: auth, campaign, body, idempotent replay, the
+// local sold-out flag, captcha, then records and publishes the claim.
+// Nothing is written or published unless every check before passed. A
+// retried click is replayed before the flag is read: a claim accepted
+// before the sale sold out keeps its 202, whatever it was decided.
 func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, error) {
 	user, err := f.user(r)
 	if err != nil {
@@ -74,6 +80,9 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 		if found, err := f.replay(ctx, id, user, body); found || err != nil {
 			return accepted(id), err
 		}
+	}
+	if f.d.SoldOut.SoldOut(spec.ID, body.SKU) {
+		return Accepted{}, errSoldOut
 	}
 	if spec.Captcha {
 		if err := f.d.Challenges.Answer(ctx, spec.ID, user, body.ChallengeID, body.Answer); err != nil {

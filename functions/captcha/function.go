@@ -15,6 +15,7 @@ import (
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/soldout"
 )
 
 // Publisher sends an event to the broker; nil means the broker stored it.
@@ -31,6 +32,7 @@ type Deps struct {
 	Challenges *captcha.Service
 	Claims     *claim.Store
 	Sink       Publisher
+	SoldOut    *soldout.Board   // this instance's sold-out flags; main runs it
 	Timeout    time.Duration    // deadline of one request's calls to Redis and the broker; 2s default
 	SpecTTL    time.Duration    // how long a campaign spec is cached; 1s default
 	Now        func() time.Time // time.Now when nil
@@ -63,8 +65,11 @@ func New(d Deps) *Function {
 
 func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
 
-// Ready answers whether Redis answers.
+// Ready answers whether Redis answers and the sold-out board listens.
 func (f *Function) Ready(ctx context.Context) (bool, error) {
+	if !f.d.SoldOut.Listening() {
+		return false, errors.New("sold-out board not listening yet")
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
 	defer cancel()
 	if err := f.d.Redis.Ping(ctx).Err(); err != nil {

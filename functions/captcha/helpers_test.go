@@ -26,6 +26,7 @@ import (
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/soldout"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -67,10 +68,11 @@ func (rc *receiver) got() []event.Event {
 
 // fixture is one captcha function on a fresh key prefix.
 type fixture struct {
-	h    http.Handler
-	rdb  *redis.Client
-	keys keyspace.Space
-	sink *receiver
+	h     http.Handler
+	rdb   *redis.Client
+	keys  keyspace.Space
+	sink  *receiver
+	board *soldout.Board
 }
 
 func newFixture(t *testing.T, cfg captcha.Config) *fixture {
@@ -90,9 +92,24 @@ func newFixture(t *testing.T, cfg captcha.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	board := soldout.New(rdb, keys, 50*time.Millisecond)
+	runBoard(t, board)
 	f := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Redis: rdb, Keys: keys,
-		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink})
-	return &fixture{h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc}
+		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board})
+	return &fixture{h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc, board: board}
+}
+
+// runBoard keeps board current until the test ends.
+func runBoard(t *testing.T, board *soldout.Board) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); board.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for deadline := time.Now().Add(5 * time.Second); !board.Listening(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("sold-out board not listening after 5s")
+		}
+	}
 }
 
 // warm puts an open sale into Redis as admin's warm-up does.

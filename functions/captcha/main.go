@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/surgekit/surge/shared/auth"
@@ -16,6 +17,7 @@ import (
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/soldout"
 )
 
 // Config is everything the function reads from its environment.
@@ -26,6 +28,10 @@ type Config struct {
 	Sink          string        // K_SINK
 	MinAge        time.Duration // SURGE_CAPTCHA_MIN_AGE, 1s default
 	TTL           time.Duration // SURGE_CAPTCHA_TTL, 2m default
+	// SoldOutRefresh is how often flagged SKUs are read back from Redis
+	// (SURGE_SOLDOUT_REFRESH, 1s default): the longest a lost "units came
+	// back" message can keep a stale sold-out flag.
+	SoldOutRefresh time.Duration
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -34,11 +40,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{Env: env, JWTSecret: getenv("SURGE_JWT_SECRET"), CaptchaSecret: getenv("SURGE_CAPTCHA_SECRET"),
-		Sink: getenv("K_SINK"), MinAge: captcha.DefaultMinAge, TTL: captcha.DefaultTTL}
+		Sink: getenv("K_SINK"), MinAge: captcha.DefaultMinAge, TTL: captcha.DefaultTTL, SoldOutRefresh: soldout.DefaultRefresh}
 	if cfg.MinAge, err = duration(getenv, "SURGE_CAPTCHA_MIN_AGE", cfg.MinAge); err != nil {
 		return Config{}, err
 	}
 	if cfg.TTL, err = duration(getenv, "SURGE_CAPTCHA_TTL", cfg.TTL); err != nil {
+		return Config{}, err
+	}
+	if cfg.SoldOutRefresh, err = duration(getenv, "SURGE_SOLDOUT_REFRESH", cfg.SoldOutRefresh); err != nil {
 		return Config{}, err
 	}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_JWT_SECRET", cfg.JWTSecret,
@@ -81,9 +90,15 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	board := soldout.New(rdb, keys, cfg.SoldOutRefresh)
 	f := New(Deps{
 		Log: log, Redis: rdb, Keys: keys, Users: auth.NewUsers([]byte(cfg.JWTSecret)),
-		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, Timeout: cfg.Env.Timeout,
+		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board, Timeout: cfg.Env.Timeout,
 	})
+	var loops sync.WaitGroup
+	defer loops.Wait()
+	boardCtx, stopBoard := context.WithCancel(ctx)
+	defer stopBoard()
+	loops.Go(func() { board.Run(boardCtx) }) // ends with stopBoard, after the server drained
 	return fn.Run(ctx, log, f)
 }

@@ -17,6 +17,11 @@ func New(prefix string) Space {
 	return Space{prefix: prefix}
 }
 
+// SoldOut is the pub/sub channel on which the pre-deduct script announces
+// that a SKU has no unit left (and a release, that units came back). It is
+// a channel, not a key: on Redis Cluster a PUBLISH reaches every node.
+func (s Space) SoldOut() string { return s.prefix + ":soldout" }
+
 // Campaign returns the keys of one campaign.
 func (s Space) Campaign(id string) Campaign {
 	return Campaign{tag: s.prefix + ":{c:" + id + "}"}

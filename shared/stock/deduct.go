@@ -70,7 +70,8 @@ func (d *Deducter) Deduct(ctx context.Context, req Request) (Decision, error) {
 func (d *Deducter) scriptInput(req Request) (keys []string, args []any) {
 	c := d.keys.Campaign(req.CampaignID)
 	keys = []string{c.Meta(), c.Stock(req.SKU), c.Held(), c.Wins(), c.Claim(req.ClaimID), c.Inflight()}
-	return keys, []any{req.Now.UnixMilli(), req.Qty, req.UserID, req.SKU, req.ClaimID, claim.TTL.Milliseconds()}
+	return keys, []any{req.Now.UnixMilli(), req.Qty, req.UserID, req.SKU, req.ClaimID, claim.TTL.Milliseconds(),
+		d.keys.SoldOut(), req.CampaignID}
 }
 
 func (r Request) validate() error {

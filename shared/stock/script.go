@@ -15,9 +15,13 @@ const (
 // of package claim; the meta fields those of Warm.
 //
 //	KEYS: 1 meta, 2 stock(sku), 3 held, 4 wins, 5 claim, 6 inflight
-//	ARGV: 1 now ms, 2 qty, 3 user, 4 sku, 5 claim id, 6 claim ttl ms
+//	ARGV: 1 now ms, 2 qty, 3 user, 4 sku, 5 claim id, 6 claim ttl ms,
+//	      7 sold-out channel, 8 campaign id
 //
 // It returns {state, reason, seq, first_slot, pay_by_ms, reserved_ms}.
+// When it takes a SKU's last unit, or finds none left, it publishes
+// "<campaign> <sku> 0" on the sold-out channel (package soldout reads it):
+// that decision is the only source of a sold-out flag.
 const deductLua = `
 local now, qty, user, sku = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
 
@@ -36,6 +40,9 @@ local function record(fields)
   redis.call('PEXPIRE', KEYS[5], ARGV[6])
 end
 
+local function gone()
+  redis.call('PUBLISH', ARGV[7], ARGV[8] .. ' ' .. sku .. ' 0')
+end
 local function reject(reason)
   record({'state', 'rejected', 'reason', reason})
   return {'rejected', reason, 0, 0, 0, 0}
@@ -55,11 +62,14 @@ local left = tonumber(redis.call('GET', KEYS[2]))
 if not left then return reject('sold_out') end
 local held = tonumber(redis.call('HGET', KEYS[3], user)) or 0
 if held + qty > limit then return reject('limit_reached') end
-if left < qty then return reject('sold_out') end
+if left < qty then
+  if left <= 0 then gone() end
+  return reject('sold_out')
+end
 
 local first = configured - left + 1
 if first < 1 then return redis.error_reply('stock of ' .. sku .. ' exceeds its configured stock') end
-redis.call('DECRBY', KEYS[2], qty)
+if redis.call('DECRBY', KEYS[2], qty) == 0 then gone() end
 redis.call('HINCRBY', KEYS[3], user, qty)
 local seq = redis.call('HINCRBY', KEYS[4], user, 1)
 local pay_by = now + (tonumber(m[4]) or 0)
