@@ -46,6 +46,10 @@ func (r *runner) click(ctx context.Context, c *click) {
 			r.accept(c, rep.body)
 			return
 		}
+		if err == nil && soldOut(rep) {
+			c.soldOut(time.Now())
+			return
+		}
 		r.countErr("claim", rep.status, err)
 		if !retryable(rep.status) || !r.retry(ctx, attempt, rep.retryAfter) {
 			return
@@ -64,6 +68,20 @@ func (r *runner) accept(c *click, body []byte) {
 	c.due = c.accepted.Add(r.cfg.PollInterval)
 	r.outstanding.Add(1)
 	r.queue <- c
+}
+
+// soldOut reports whether rep is the final 409 sold_out answer captcha
+// gives once the SKU has no unit left.
+func soldOut(rep reply) bool {
+	if rep.status != http.StatusConflict {
+		return false
+	}
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	return json.Unmarshal(rep.body, &e) == nil && e.Error.Code == "sold_out"
 }
 
 // retryable: no answer at all (status 0), overload or a server error.

@@ -27,6 +27,13 @@ type click struct {
 	due time.Time // next poll
 }
 
+// soldOut records a click answered sold out at once: accepted and decided
+// in the same instant, with no claim to poll.
+func (c *click) soldOut(at time.Time) {
+	c.accepted, c.decided = at, at
+	c.state, c.reason = "rejected", "sold_out"
+}
+
 func (c *click) final() bool {
 	return c.state == "settled" || c.state == "rejected" || c.state == "released"
 }

@@ -108,9 +108,13 @@ func (c *client) openSale(t testing.TB, s sale) {
 	c.must(t, http.StatusOK, http.MethodPost, "/v1/campaigns/"+s.ID+"/warmup", c.admin, nil, nil)
 }
 
+// accepted is the answer to a click: a 202's claim, or a refusal's error.
 type accepted struct {
 	ClaimID   string `json:"claim_id"`
 	StatusURL string `json:"status_url"`
+	Error     struct {
+		Code string `json:"code"`
+	} `json:"error"`
 }
 
 type claimStatus struct {
@@ -121,12 +125,19 @@ type claimStatus struct {
 	Token   string `json:"receipt_token"`
 }
 
-// crowd makes users user-0..user-(n-1) claim one unit each, all at once,
-// and returns user → claim id. Every click must be accepted (202).
-func (c *client) crowd(t testing.TB, campaignID, sku string, n int) map[string]string {
+// clicks is what a crowd's clicks were answered: the claim id of each
+// accepted one (202), and when each sold-out answer (409 sold_out) came.
+type clicks struct {
+	claims  map[string]string    // user → claim id
+	soldOut map[string]time.Time // user → when the 409 arrived
+}
+
+// crowd makes users user-0..user-(n-1) claim one unit each, all at once.
+// Every click must be accepted (202) or answered sold out (409 sold_out).
+func (c *client) crowd(t testing.TB, campaignID, sku string, n int) clicks {
 	t.Helper()
 	var mu sync.Mutex
-	claims := make(map[string]string, n)
+	got := clicks{claims: make(map[string]string, n), soldOut: make(map[string]time.Time)}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	errs := make(chan error, n)
@@ -138,13 +149,17 @@ func (c *client) crowd(t testing.TB, campaignID, sku string, n int) map[string]s
 			defer wg.Done()
 			<-start
 			a, status, err := c.claim(campaignID, sku, user, tok)
-			if err != nil || status != http.StatusAccepted {
-				errs <- fmt.Errorf("claim by %s: status %d, err %v", user, status, err)
-				return
-			}
+			at := time.Now()
 			mu.Lock()
-			claims[user] = a.ClaimID
-			mu.Unlock()
+			defer mu.Unlock()
+			switch {
+			case err == nil && status == http.StatusAccepted:
+				got.claims[user] = a.ClaimID
+			case err == nil && status == http.StatusConflict && a.Error.Code == "sold_out":
+				got.soldOut[user] = at
+			default:
+				errs <- fmt.Errorf("claim by %s: status %d %+v, err %v", user, status, a, err)
+			}
 		}()
 	}
 	close(start)
@@ -153,7 +168,7 @@ func (c *client) crowd(t testing.TB, campaignID, sku string, n int) map[string]s
 	for err := range errs {
 		t.Fatal(err)
 	}
-	return claims
+	return got
 }
 
 // claim clicks once as a real client does: on 503 or 429 it retries with
@@ -188,7 +203,7 @@ func (c *client) post(campaignID, user, tok string, body []byte) (accepted, int,
 		return a, 0, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusAccepted {
+	if resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusConflict {
 		err = json.NewDecoder(resp.Body).Decode(&a)
 	}
 	return a, resp.StatusCode, err

@@ -51,16 +51,22 @@ func (s *stack) ordersInDB(t *testing.T, campaignID string) (rows, units, users 
 	return rows, units, users
 }
 
-// remaining reads a SKU's stock left in Redis.
-func (s *stack) remaining(t *testing.T, campaignID, sku string) int {
+// redis opens a client on the engine's Redis, closed when t ends.
+func (s *stack) redis(t *testing.T) *redis.Client {
 	t.Helper()
 	opt, err := redis.ParseURL(s.env.RedisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	n, err := rdb.Get(context.Background(), keyspace.New(s.env.KeyPrefix).Campaign(campaignID).Stock(sku)).Int()
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// remaining reads a SKU's stock left in Redis.
+func (s *stack) remaining(t *testing.T, campaignID, sku string) int {
+	t.Helper()
+	n, err := s.redis(t).Get(context.Background(), keyspace.New(s.env.KeyPrefix).Campaign(campaignID).Stock(sku)).Int()
 	if err != nil {
 		t.Fatal(err)
 	}

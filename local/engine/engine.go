@@ -53,14 +53,19 @@ type Config struct {
 	Profiling bool
 	// Env is added to every function's environment (e.g. SURGE_CAPTCHA_MIN_AGE=0).
 	Env []string
-	Log *slog.Logger
+	// Instances runs more than one process of a function (1 when absent),
+	// each on its own port; the gateway spreads requests over them round
+	// robin, as a Service over its pods. Process names are name, name-2, …
+	Instances map[string]int
+	Log       *slog.Logger
 }
 
 // Engine is a running broker, functions and gateway.
 type Engine struct {
 	cfg       Config
 	procs     map[string]*process
-	services  map[string]string
+	services  map[string]string   // a function's first instance
+	replicas  map[string][]string // a function's further instances, by Config.Instances
 	brokerURL string
 	gateway   *http.Server
 	gwURL     string
@@ -69,7 +74,7 @@ type Engine struct {
 // Start launches the broker and the functions, waits until every one is
 // ready, then serves the gateway.
 func Start(ctx context.Context, cfg Config) (*Engine, error) {
-	e := &Engine{cfg: cfg, procs: make(map[string]*process), services: make(map[string]string)}
+	e := &Engine{cfg: cfg, procs: make(map[string]*process), services: make(map[string]string), replicas: make(map[string][]string)}
 	if err := e.start(ctx); err != nil {
 		e.Stop()
 		return nil, err
@@ -93,11 +98,14 @@ func (e *Engine) start(ctx context.Context) error {
 		return err
 	}
 	e.brokerURL = "http://" + brokerAddr
-	if err := e.launch("broker", e.brokerArgs(brokerAddr), os.Environ()); err != nil {
+	if err := e.launch("broker", "broker", e.brokerArgs(brokerAddr), os.Environ()); err != nil {
 		return err
 	}
 	for _, name := range Functions() {
-		if err := e.launch(name, nil, e.functionEnv(name)); err != nil {
+		if err := e.launch(name, name, nil, e.functionEnv(e.services[name])); err != nil {
+			return err
+		}
+		if err := e.launchReplicas(name); err != nil {
 			return err
 		}
 	}
@@ -107,9 +115,26 @@ func (e *Engine) start(ctx context.Context) error {
 	return e.serveGateway()
 }
 
-func (e *Engine) launch(name string, args, env []string) error {
+// launchReplicas starts a function's instances beyond the first.
+func (e *Engine) launchReplicas(name string) error {
+	for i := 2; i <= e.cfg.Instances[name]; i++ {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		base := "http://" + addr
+		if err := e.launch(fmt.Sprintf("%s-%d", name, i), name, nil, e.functionEnv(base)); err != nil {
+			return err
+		}
+		e.replicas[name] = append(e.replicas[name], base)
+	}
+	return nil
+}
+
+// launch runs process name from binary bin.
+func (e *Engine) launch(name, bin string, args, env []string) error {
 	p := &process{
-		name: name, bin: filepath.Join(e.cfg.BinDir, name), args: args, env: env,
+		name: name, bin: filepath.Join(e.cfg.BinDir, bin), args: args, env: env,
 		logf: filepath.Join(e.cfg.StateDir, "logs", name+".log"), log: e.cfg.Log,
 	}
 	if err := p.start(); err != nil {
@@ -137,10 +162,11 @@ func (e *Engine) brokerArgs(addr string) []string {
 	return args
 }
 
-func (e *Engine) functionEnv(name string) []string {
+// functionEnv is the environment of a function instance serving at base.
+func (e *Engine) functionEnv(base string) []string {
 	d, s := e.cfg.Deps, e.cfg.Secrets
 	env := append(os.Environ(),
-		"LISTEN_ADDRESS="+e.services[name][len("http://"):],
+		"LISTEN_ADDRESS="+base[len("http://"):],
 		"K_SINK="+e.brokerURL,
 		"SURGE_REDIS_URL="+d.RedisURL,
 		"SURGE_KEY_PREFIX="+d.KeyPrefix,
@@ -164,11 +190,7 @@ func (e *Engine) functionEnv(name string) []string {
 func (e *Engine) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	urls := map[string]string{"broker": e.brokerURL}
-	for name, base := range e.services {
-		urls[name] = base
-	}
-	for name, base := range urls {
+	for name, base := range e.Targets() {
 		if err := waitHTTP(ctx, base+"/health/readiness"); err != nil {
 			return fmt.Errorf("engine: %s not ready (see %s): %w", name, e.procs[name].logf, err)
 		}
@@ -195,7 +217,7 @@ func waitHTTP(ctx context.Context, url string) error {
 }
 
 func (e *Engine) serveGateway() error {
-	h, err := gateway.New(e.services)
+	h, err := gateway.New(e.instances())
 	if err != nil {
 		return err
 	}
@@ -221,6 +243,10 @@ func (e *Engine) BrokerURL() string { return e.brokerURL }
 
 // ServiceURL is a function's own address, for driving it directly.
 func (e *Engine) ServiceURL(name string) string { return e.services[name] }
+
+// InstanceURLs are the addresses of every instance of a function, the
+// first one first.
+func (e *Engine) InstanceURLs(name string) []string { return e.instances()[name] }
 
 // Kill crashes a process with SIGKILL; its supervisor restarts it.
 func (e *Engine) Kill(name string) error { return e.signal(name, syscall.SIGKILL) }
@@ -248,6 +274,15 @@ func (e *Engine) Restarts(name string) int {
 	return p.restarts
 }
 
+// instances maps each function to the base URLs of all its instances.
+func (e *Engine) instances() map[string][]string {
+	all := make(map[string][]string, len(e.services))
+	for name, base := range e.services {
+		all[name] = append([]string{base}, e.replicas[name]...)
+	}
+	return all
+}
+
 // Stop shuts the gateway, then the functions, then the broker down.
 func (e *Engine) Stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -255,8 +290,8 @@ func (e *Engine) Stop() {
 	if e.gateway != nil {
 		_ = e.gateway.Shutdown(ctx)
 	}
-	for _, name := range Functions() {
-		if p, ok := e.procs[name]; ok {
+	for name, p := range e.procs {
+		if name != "broker" {
 			p.stop(ctx, 10*time.Second)
 		}
 	}

@@ -1,11 +1,20 @@
 package engine
 
-// Targets maps "broker" and every function to its own base URL: where
-// each serves /debug/pprof when Config.Profiling is set.
+import "fmt"
+
+// Targets maps "broker" and every function instance (name, name-2, …) to
+// its own base URL: where each serves /debug/pprof when Config.Profiling
+// is set.
 func (e *Engine) Targets() map[string]string {
 	t := map[string]string{"broker": e.brokerURL}
-	for name, url := range e.services {
-		t[name] = url
+	for name, urls := range e.instances() {
+		for i, url := range urls {
+			if i == 0 {
+				t[name] = url
+			} else {
+				t[fmt.Sprintf("%s-%d", name, i+1)] = url
+			}
+		}
 	}
 	return t
 }

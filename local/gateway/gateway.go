@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/surgekit/surge/shared/httpapi"
@@ -34,19 +36,26 @@ func Routes() []Route {
 	}
 }
 
-// New returns a handler proxying every route to its service's base URL.
-func New(services map[string]string) (http.Handler, error) {
+// New returns a handler proxying every route to its service. services maps
+// a service to the base URLs of its instances; requests go round robin
+// across them, as a Kubernetes Service spreads them over its pods.
+func New(services map[string][]string) (http.Handler, error) {
 	transport := &http.Transport{
 		MaxIdleConns:        4096,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	proxies := make(map[string]*httputil.ReverseProxy)
+	buffers := &bufferPool{}
+	proxies := make(map[string]http.Handler)
 	mux := http.NewServeMux()
 	for _, r := range Routes() {
-		p, err := proxyFor(services, r.Service, transport, proxies)
-		if err != nil {
-			return nil, err
+		p, ok := proxies[r.Service]
+		if !ok {
+			var err error
+			if p, err = proxyFor(r.Service, services[r.Service], transport, buffers); err != nil {
+				return nil, err
+			}
+			proxies[r.Service] = p
 		}
 		mux.Handle(r.Method+" "+r.Path, p)
 	}
@@ -54,23 +63,45 @@ func New(services map[string]string) (http.Handler, error) {
 	return mux, nil
 }
 
-func proxyFor(services map[string]string, name string, t http.RoundTripper, made map[string]*httputil.ReverseProxy) (*httputil.ReverseProxy, error) {
-	if p, ok := made[name]; ok {
-		return p, nil
-	}
-	base, ok := services[name]
-	if !ok {
+// proxyFor is the reverse proxy of one service over its instances. It
+// copies bodies through pooled buffers (the standard proxy allocates 32 KB
+// per request without a BufferPool) and sets X-Forwarded-For from the
+// client's address: the trusted proxy's header the funnel reads.
+func proxyFor(name string, bases []string, t http.RoundTripper, buffers httputil.BufferPool) (http.Handler, error) {
+	if len(bases) == 0 {
 		return nil, fmt.Errorf("gateway: no address for service %q", name)
 	}
-	target, err := url.Parse(base)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: service %s: %w", name, err)
+	targets := make([]*url.URL, len(bases))
+	for i, base := range bases {
+		u, err := url.Parse(base)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("gateway: service %s: bad address %q", name, base)
+		}
+		targets[i] = u
 	}
-	p := httputil.NewSingleHostReverseProxy(target)
-	p.Transport = t
-	p.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-		httpapi.WriteError(w, httpapi.Errorf(http.StatusServiceUnavailable, "upstream_unavailable", "%s is unavailable", name))
-	}
-	made[name] = p
-	return p, nil
+	var next atomic.Uint64
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(targets[(next.Add(1)-1)%uint64(len(targets))])
+			pr.SetXForwarded()
+			pr.Out.Host = pr.In.Host
+		},
+		Transport:  t,
+		BufferPool: buffers,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			httpapi.WriteError(w, httpapi.Errorf(http.StatusServiceUnavailable, "upstream_unavailable", "%s is unavailable", name))
+		},
+	}, nil
 }
+
+// bufferPool lends the proxies their copy buffers.
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if buf, ok := b.p.Get().(*[]byte); ok {
+		return *buf
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }

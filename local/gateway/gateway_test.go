@@ -46,9 +46,18 @@ func (b *backends) take() []hit {
 	return h
 }
 
+// one gives each service a single instance.
+func one(services map[string]string) map[string][]string {
+	out := make(map[string][]string, len(services))
+	for name, url := range services {
+		out[name] = []string{url}
+	}
+	return out
+}
+
 func newGateway(t *testing.T, services map[string]string) http.Handler {
 	t.Helper()
-	g, err := gateway.New(services)
+	g, err := gateway.New(one(services))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -155,7 +164,7 @@ func TestDownService(t *testing.T) {
 
 func TestNewNeedsEveryService(t *testing.T) {
 	all := map[string]string{"admin": "http://127.0.0.1:1", "captcha": "http://127.0.0.1:2", "query": "http://127.0.0.1:3"}
-	if _, err := gateway.New(all); err != nil {
+	if _, err := gateway.New(one(all)); err != nil {
 		t.Fatalf("New(all services) = %v; want nil", err)
 	}
 	for name := range all {
@@ -165,12 +174,41 @@ func TestNewNeedsEveryService(t *testing.T) {
 				services[k] = v
 			}
 		}
-		if _, err := gateway.New(services); err == nil || !strings.Contains(err.Error(), name) {
+		if _, err := gateway.New(one(services)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("New without %s = %v; want an error naming it", name, err)
 		}
 	}
 	bad := map[string]string{"admin": "http://[::1", "captcha": "http://x", "query": "http://y"}
-	if _, err := gateway.New(bad); err == nil {
+	if _, err := gateway.New(one(bad)); err == nil {
 		t.Error("New with an unparsable URL = nil error; want an error")
+	}
+}
+
+// A service with several instances gets its requests round robin, with
+// the client's address in X-Forwarded-For.
+func TestInstancesShareRequests(t *testing.T) {
+	b := newBackends(t, "admin", "query", "captcha-1", "captcha-2")
+	var forwarded sync.Map
+	xff := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		forwarded.Store(r.Header.Get("X-Forwarded-For"), true)
+	}))
+	t.Cleanup(xff.Close)
+	g, err := gateway.New(map[string][]string{"admin": {b.urls["admin"]}, "query": {b.urls["query"]},
+		"captcha": {b.urls["captcha-1"], b.urls["captcha-2"], xff.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		serve(g, http.MethodPost, "/v1/campaigns/double11/claims")
+	}
+	count := map[string]int{}
+	for _, h := range b.take() {
+		count[h.service]++
+	}
+	if count["captcha-1"] != 2 || count["captcha-2"] != 2 {
+		t.Errorf("requests per instance %v; want 2 each (and 2 to the third)", count)
+	}
+	if _, ok := forwarded.Load("192.0.2.1"); !ok { // httptest.NewRequest's RemoteAddr
+		t.Error("X-Forwarded-For not set to the client's address")
 	}
 }
