@@ -120,8 +120,8 @@ func (r *runner) profiledNames() []string {
 }
 
 func (r *runner) logClick(c ClickRun) {
-	r.logf("click    %-24s %10.0f clicks/s, p99 %v, statuses %v, server CPU %.0f µs/click", c.Name, c.AnsweredPerSecond,
-		c.Latency.P99.Round(10e3), c.Statuses, c.ServerCPUPerClickMicros)
+	r.logf("click    %-24s %10.0f clicks/s, p99 %v, statuses %v", c.Name, c.AnsweredPerSecond,
+		c.Latency.P99.Round(10e3), c.Statuses)
 	if d := c.Drain; d != nil {
 		r.logf("click    %-24s drain: %d of %d decided, %d settled, %.1f s after the last click", c.Name, d.Decided, d.Accepted,
 			d.Settled, d.Seconds)

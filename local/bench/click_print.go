@@ -15,7 +15,7 @@ import (
 func printClick(w io.Writer, ph *ClickPhase) {
 	fmt.Fprintf(w, "\nCLICK PHASE: closed loop, %d keep-alive connections, %.0f s per window, a different pre-signed user per click, no polling\n",
 		ph.Connections, ph.WindowSeconds)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  run\tclicks/s\tp50 ms\tp99 ms\tratio to bare\tserver CPU µs/click\tclient CPU\tstatuses\t")
 	for _, c := range append([]ClickRun{ph.Bare}, ph.Runs...) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t\n", c.Name, count(c.AnsweredPerSecond), millis(c.Latency.P50),
