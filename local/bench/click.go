@@ -38,6 +38,7 @@ type ClickPhase struct {
 	Connections   int        `json:"connections"`
 	Users         int        `json:"users"` // pre-signed JWTs: no run can send more clicks
 	Cores         int        `json:"cores"`
+	Seconds       float64    `json:"seconds"` // the whole phase: signing, campaigns, windows, drains
 	Bare          ClickRun   `json:"http_bare"`
 	Runs          []ClickRun `json:"runs"`
 }
@@ -97,7 +98,7 @@ const (
 // then for each phase a fresh campaign per target, through the gateway and
 // at captcha's own port, each win run followed by its drain.
 func (r *runner) click(ctx context.Context) error {
-	s := r.cfg.Size
+	begin, s := time.Now(), r.cfg.Size
 	if s.ClickWindow <= 0 {
 		r.skip("click", "no click window (-skip-click)")
 		return nil
@@ -134,6 +135,8 @@ func (r *runner) click(ctx context.Context) error {
 		}
 	}
 	estimateGateway(ph.Runs)
+	ph.Seconds = time.Since(begin).Seconds()
+	r.logf("click    the phase took %.1f s", ph.Seconds)
 	r.rep.Click = ph
 	return nil
 }

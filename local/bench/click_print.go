@@ -13,8 +13,8 @@ import (
 // printClick writes the click phase: one row per window, then each win
 // run's drain and where the server CPU of each run went.
 func printClick(w io.Writer, ph *ClickPhase) {
-	fmt.Fprintf(w, "\nCLICK PHASE: closed loop, %d keep-alive connections, %.0f s per window, a different pre-signed user per click, no polling\n",
-		ph.Connections, ph.WindowSeconds)
+	fmt.Fprintf(w, "\nCLICK PHASE: closed loop, %d keep-alive connections, %g s per window, a different pre-signed user per click, no polling (%.0f s in all)\n",
+		ph.Connections, ph.WindowSeconds, ph.Seconds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  run\tclicks/s\tp50 ms\tp99 ms\tratio to bare\tserver CPU µs/click\tclient CPU\tstatuses\t")
 	for _, c := range append([]ClickRun{ph.Bare}, ph.Runs...) {
