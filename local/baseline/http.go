@@ -31,12 +31,9 @@ const claimBody = `{"sku":"phone-x","qty":1,"challenge_id":"0f1e2d3c4b5a69788796
 // 202, on a loopback listener: requests/s of a POST with a claim's body.
 func HTTP(ctx context.Context, t Target) (Figure, error) {
 	t = t.filled()
-	url, stop, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusAccepted)
-	}))
+	url, stop, err := ServeBare()
 	if err != nil {
-		return Figure{}, fmt.Errorf("%s: %w", NameHTTP, err)
+		return Figure{}, err
 	}
 	defer stop()
 	var st tally
@@ -49,6 +46,21 @@ func HTTP(ctx context.Context, t Target) (Figure, error) {
 		return 1, st.do(t.HTTP, req, nil)
 	})
 	return st.figure(r, NameHTTP, "request", t.Concurrency)
+}
+
+// ServeBare serves the bare handler of the http.bare baseline on a
+// loopback port until stop is called: it reads the body and answers 202,
+// whatever the path. The HTTP baseline and make bench's click phase both
+// measure it, each with its own client.
+func ServeBare() (url string, stop func(), err error) {
+	url, stop, err = serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", NameHTTP, err)
+	}
+	return url, stop, nil
 }
 
 // CloudEvents measures a bare CloudEvents receiver: the sdk-go HTTP

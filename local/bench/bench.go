@@ -29,13 +29,19 @@ type Size struct {
 	Rate        float64 `json:"rate"`        // crowd arrivals/s; 0 = closed loop
 	BaselineOps int     `json:"baseline_ops"`
 	StageClaims int     `json:"stage_claims"` // claim.requested events driven into prededuct
+	// ClickWindow is each window of the click phase (0 skips the phase);
+	// ClickConns its workers, one keep-alive connection each.
+	ClickWindow time.Duration `json:"click_window_ns"`
+	ClickConns  int           `json:"click_connections"`
 }
 
 // Default finishes in under 5 minutes on 2 cores, setup included.
-var Default = Size{Name: "default", Users: 20_000, Stock: 2_000, Concurrency: 128, BaselineOps: 30_000, StageClaims: 15_000}
+var Default = Size{Name: "default", Users: 20_000, Stock: 2_000, Concurrency: 128, BaselineOps: 30_000, StageClaims: 15_000,
+	ClickWindow: 15 * time.Second, ClickConns: 100}
 
 // Large is a sale of 10,000 units to 100,000 users.
-var Large = Size{Name: "large", Users: 100_000, Stock: 10_000, Concurrency: 128, BaselineOps: 50_000, StageClaims: 30_000}
+var Large = Size{Name: "large", Users: 100_000, Stock: 10_000, Concurrency: 128, BaselineOps: 50_000, StageClaims: 30_000,
+	ClickWindow: 15 * time.Second, ClickConns: 100}
 
 // Config is one run against a deployment.
 type Config struct {
@@ -47,6 +53,10 @@ type Config struct {
 	// runs; nil skips the stages (a remote deployment, reached only
 	// through its gateway).
 	Functions map[string]string
+	// GatewayInProcess says the gateway is served inside this process (the
+	// local engine): the click phase then estimates its CPU apart from the
+	// client's.
+	GatewayInProcess bool
 	// Profiled maps a process name (a function or "broker") to a base URL
 	// serving /debug/pprof; nil takes no profile.
 	Profiled map[string]string
@@ -70,6 +80,7 @@ type Report struct {
 	Size      Size               `json:"size"`
 	Baselines []baseline.Figure  `json:"baselines"`
 	Stages    []baseline.Figure  `json:"stages"`
+	Click     *ClickPhase        `json:"click,omitempty"`
 	Crowd     *crowd.Result      `json:"crowd,omitempty"`
 	CrowdCPU  map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
 	Broker    []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd
@@ -89,13 +100,14 @@ func (r Report) Failed() []crowd.Check {
 	return r.Crowd.Failed()
 }
 
-// Run measures the baselines, the stages and the crowd, in that order, then
+// Run measures the baselines, the stages, the click phase and the crowd, in
+// that order (the click phase leaves a drained engine to the crowd), then
 // pairs each figure with its baseline. An error means the run could not be
 // made; a failed invariant is in Report.Failed.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	begin := time.Now()
 	r := &runner{cfg: cfg, rep: Report{Machine: ReadMachine(), Size: cfg.Size}}
-	steps := []func(context.Context) error{r.baselines, r.stages, r.crowd}
+	steps := []func(context.Context) error{r.baselines, r.stages, r.click, r.crowd}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return r.rep, err

@@ -37,6 +37,9 @@ func Print(w io.Writer, rep Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if rep.Click != nil {
+		printClick(w, rep.Click)
+	}
 	if rep.Crowd != nil {
 		printCrowd(w, rep)
 	}

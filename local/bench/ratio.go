@@ -29,6 +29,10 @@ var pairs = []struct{ figure, baseline, limit string }{
 	{ChainDecidedWin, baseline.NameBroker, "one broker hop"},
 	{ChainDecidedSoldOut, baseline.NameBroker, "one broker hop"},
 	{ChainSettled, baseline.NameBroker, "three broker hops (requested, reserved, queued)"},
+	{ClickWinGateway, ClickBare, "an HTTP request answered, same lean client"},
+	{ClickWinCaptcha, ClickBare, "an HTTP request answered, same lean client"},
+	{ClickSoldOutGateway, ClickBare, "an HTTP request answered, same lean client"},
+	{ClickSoldOutCaptcha, ClickBare, "an HTTP request answered, same lean client"},
 }
 
 // figure is a measured rate under its name.
@@ -43,7 +47,7 @@ func pair(rep Report) []Ratio {
 	for _, f := range append(rep.Baselines, rep.Stages...) {
 		got[f.Name] = figure{f.Name, f.Unit, f.PerSecond}
 	}
-	for _, f := range chainFigures(rep.Crowd) {
+	for _, f := range append(chainFigures(rep.Crowd), clickFigures(rep.Click)...) {
 		got[f.name] = f
 	}
 	var out []Ratio
@@ -56,6 +60,19 @@ func pair(rep Report) []Ratio {
 		ratio := f.perSecond / b.perSecond
 		out = append(out, Ratio{Figure: f.name, Unit: f.unit, PerSecond: f.perSecond, Baseline: b.name, BaselineUnit: b.unit,
 			BaselineValue: b.perSecond, Ratio: ratio, Below: ratio < 0.5, Limit: p.limit})
+	}
+	return out
+}
+
+// clickFigures are the click phase's answered clicks per second, and the
+// bare handler's requests, as figures to pair.
+func clickFigures(ph *ClickPhase) []figure {
+	if ph == nil {
+		return nil
+	}
+	out := []figure{{ClickBare, "request", ph.Bare.AnsweredPerSecond}}
+	for _, c := range ph.Runs {
+		out = append(out, figure{c.Name, "click", c.AnsweredPerSecond})
 	}
 	return out
 }

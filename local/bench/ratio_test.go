@@ -60,3 +60,23 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestPairPutsClicksBesideTheBareHandlerOfTheirClient(t *testing.T) {
+	rep := Report{
+		Baselines: []baseline.Figure{{Name: baseline.NameHTTP, Unit: "request", PerSecond: 10000}},
+		Click: &ClickPhase{Bare: ClickRun{Name: ClickBare, AnsweredPerSecond: 20000}, Runs: []ClickRun{
+			{Name: ClickWinGateway, AnsweredPerSecond: 1000}, {Name: ClickWinCaptcha, AnsweredPerSecond: 2000},
+			{Name: ClickSoldOutGateway, AnsweredPerSecond: 10000}, {Name: ClickSoldOutCaptcha, AnsweredPerSecond: 15000},
+		}},
+	}
+	want := map[string]float64{ClickWinGateway: 0.05, ClickWinCaptcha: 0.1, ClickSoldOutGateway: 0.5, ClickSoldOutCaptcha: 0.75}
+	got := pair(rep)
+	if len(got) != len(want) {
+		t.Fatalf("pair gave %+v; want the %d click ratios", got, len(want))
+	}
+	for _, q := range got {
+		if q.Baseline != ClickBare || q.Ratio != want[q.Figure] || q.Below != (want[q.Figure] < 0.5) {
+			t.Errorf("%s: against %s ratio %v below %v; want %s and %v", q.Figure, q.Baseline, q.Ratio, q.Below, ClickBare, want[q.Figure])
+		}
+	}
+}

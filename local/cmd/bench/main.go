@@ -1,8 +1,8 @@
 // Command bench is make bench: it starts Redis, PostgreSQL, MinIO, the
 // broker and every function the way make up does (or targets a running
-// deployment with -url), measures the baselines, the stages and a crowd,
-// prints the table of ratios and writes .surge/bench/latest.json and
-// latest.png. It exits 1 when an invariant failed or the run could not be
+// deployment with -url), measures the baselines, the stages, the click
+// phase and a crowd, prints the table of ratios and writes
+// .surge/bench/latest.json and latest.png. It exits 1 when an invariant failed or the run could not be
 // made; speed alone never fails it.
 package main
 
@@ -65,6 +65,9 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	rate := fs.Float64("rate", 0, "open loop: crowd arrivals per second (0: closed loop)")
 	out := fs.String("out", "", "where latest.json, latest.png and the profiles go (default .surge/bench)")
 	url := fs.String("url", "", "measure a running deployment through its gateway instead of starting one")
+	clickWindow := fs.Duration("click-window", 0, "each window of the click phase (overrides the profile's 15s)")
+	clickConns := fs.Int("click-conns", 0, "keep-alive connections of the click phase (overrides the profile's 100)")
+	skipClick := fs.Bool("skip-click", false, "skip the click phase")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -83,6 +86,15 @@ func parse(args []string, getenv func(string) string) (options, error) {
 		}
 	}
 	opt.size.Rate = *rate
+	if *clickWindow > 0 {
+		opt.size.ClickWindow = *clickWindow
+	}
+	if *clickConns > 0 {
+		opt.size.ClickConns = *clickConns
+	}
+	if *skipClick {
+		opt.size.ClickWindow = 0
+	}
 	if opt.url != "" && (opt.adminToken == "" || opt.jwtSecret == "") {
 		return opt, errors.New("bench -url needs SURGE_ADMIN_TOKEN and SURGE_JWT_SECRET in the environment (. .surge/env after make up)")
 	}
@@ -174,6 +186,7 @@ func startEngine(ctx context.Context, root, bin, state string, set *servers.Set,
 	cfg.Gateway, cfg.AdminToken, cfg.JWTSecret = e.URL(), secrets.AdminToken, secrets.JWTSecret
 	cfg.RedisURL, cfg.KeyPrefix, cfg.DatabaseURL = deps.RedisURL, deps.KeyPrefix, deps.DatabaseURL
 	cfg.Functions, cfg.Profiled = e.Targets(), e.Targets()
+	cfg.GatewayInProcess = true // engine.Engine serves the gateway in this process
 	cfg.BrokerStats = e.BrokerURL() + "/debug/triggers"
 	cfg.ServerCPU = crowd.ChildrenCPU
 	cfg.CPUByCommand = func() (map[string]time.Duration, error) { return crowd.CPUByCommand(os.Getpid()) }

@@ -43,21 +43,24 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, append(tiny, "-out", out)...)
+	cmd := exec.CommandContext(ctx, bin, append(tiny, "-out", out, "-click-window", "500ms")...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"BASELINES", "FIGURES", "stage.settle", "chain.decided", "broker backlog peaks", "invariants: all"} {
+	for _, want := range []string{"BASELINES", "FIGURES", "stage.settle", "chain.decided", "broker backlog peaks", "invariants: all",
+		"CLICK PHASE", "  " + bench.ClickBare + " ", "  " + bench.ClickWinGateway + " ", "  " + bench.ClickWinCaptcha + " ",
+		"  " + bench.ClickSoldOutGateway + " ", "  " + bench.ClickSoldOutCaptcha + " ", "drain after " + bench.ClickWinCaptcha} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout.String())
 		}
 	}
 	rep := readReport(t, filepath.Join(out, "latest.json"))
-	if len(rep.Baselines) != 6 || len(rep.Stages) != 3 || rep.Crowd == nil || len(rep.Ratios) != 10 {
-		t.Errorf("report has %d baselines, %d stages, crowd %v, %d ratios; want 6, 3, a crowd and 10",
+	if len(rep.Baselines) != 6 || len(rep.Stages) != 3 || rep.Crowd == nil || len(rep.Ratios) != 14 {
+		t.Errorf("report has %d baselines, %d stages, crowd %v, %d ratios; want 6, 3, a crowd and 14 (4 of the click phase)",
 			len(rep.Baselines), len(rep.Stages), rep.Crowd != nil, len(rep.Ratios))
 	}
+	checkClick(t, rep.Click)
 	if len(rep.Broker) == 0 || len(rep.Broker[0].Triggers) == 0 {
 		t.Errorf("report has no broker samples: %+v", rep.Broker)
 	}
@@ -70,6 +73,31 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 		t.Errorf("latest.png: %v", err)
 	}
 	t.Logf("table:\n%s", stdout.String())
+}
+
+// checkClick wants the four click runs, each with clicks answered and its
+// server CPU, and every win of a win run settled by the end of its drain.
+func checkClick(t *testing.T, ph *bench.ClickPhase) {
+	t.Helper()
+	if ph == nil || ph.Bare.Requests == 0 || len(ph.Runs) != 4 {
+		t.Fatalf("click phase = %+v; want the bare handler measured and 4 runs", ph)
+	}
+	for i, want := range []string{bench.ClickWinGateway, bench.ClickWinCaptcha, bench.ClickSoldOutGateway, bench.ClickSoldOutCaptcha} {
+		c := ph.Runs[i]
+		if c.Name != want || c.Requests == 0 || c.Answered == 0 || c.ServerCPUPerClickMicros <= 0 || c.RatioToBare <= 0 {
+			t.Errorf("click run %d = %s: %d requests, %d answered, %.0f µs/click, ratio %.2f; want %s with all of them > 0",
+				i, c.Name, c.Requests, c.Answered, c.ServerCPUPerClickMicros, c.RatioToBare, want)
+		}
+		switch d := c.Drain; {
+		case c.Phase == bench.PhaseWin && (d == nil || !d.Complete || d.Accepted != c.Statuses[202] || d.Settled != d.Accepted || d.Decided != d.Accepted):
+			t.Errorf("%s drain = %+v; want every one of the %d accepted wins decided and settled", c.Name, d, c.Statuses[202])
+		case c.Phase == bench.PhaseSoldOut && d != nil:
+			t.Errorf("%s has a drain %+v; want none after a sold-out run", c.Name, d)
+		}
+	}
+	if g := ph.Runs[0]; !g.GatewayEstimated || g.ProcessCPU["gateway"] <= 0 || g.ProcessCPU["captcha"] <= 0 {
+		t.Errorf("%s process CPU = %v (gateway estimated %v); want captcha's and an estimate of the gateway's", g.Name, g.ProcessCPU, g.GatewayEstimated)
+	}
 }
 
 // TestBenchFailsOnABrokenInvariant points the command at a running engine
@@ -88,7 +116,7 @@ func TestBenchFailsOnABrokenInvariant(t *testing.T) {
 	stole := make(chan string, 1)
 	go func() { stole <- stealUnits(ctx, rdb, env.KeyPrefix+":{c:crowd-*}:stock:*", 10) }() // ends with ctx or the theft
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, append(tiny, "-out", t.TempDir(), "-url", e.URL())...)
+	cmd := exec.CommandContext(ctx, bin, append(tiny, "-out", t.TempDir(), "-url", e.URL(), "-skip-click")...)
 	cmd.Env = append(os.Environ(), "SURGE_ADMIN_TOKEN="+secrets.AdminToken, "SURGE_JWT_SECRET="+secrets.JWTSecret,
 		"SURGE_REDIS_URL=", "SURGE_DATABASE_URL=")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -158,6 +186,9 @@ func TestParse(t *testing.T) {
 		{"large", []string{"-large"}, none, bench.Large, false},
 		{"overrides", []string{"-users", "7", "-stock", "3", "-rate", "50"}, none,
 			func() bench.Size { s := bench.Default; s.Users, s.Stock, s.Rate = 7, 3, 50; return s }(), false},
+		{"click window", []string{"-click-window", "2s", "-click-conns", "8"}, none,
+			func() bench.Size { s := bench.Default; s.ClickWindow, s.ClickConns = 2*time.Second, 8; return s }(), false},
+		{"skip click", []string{"-skip-click"}, none, func() bench.Size { s := bench.Default; s.ClickWindow = 0; return s }(), false},
 		{"url with secrets", []string{"-url", "http://x"}, env, bench.Default, false},
 		{"url without secrets", []string{"-url", "http://x"}, none, bench.Size{}, true},
 		{"unknown flag", []string{"-fast"}, none, bench.Size{}, true},

@@ -1,0 +1,28 @@
+package click
+
+import (
+	"net/url"
+	"strconv"
+)
+
+// Build lays out one POST per bearer token: path on host, a JSON body,
+// keep-alive. The bytes are what goes on the wire, so sending one costs a
+// write and nothing else.
+func Build(base, path string, tokens []string, body []byte) ([][]byte, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	head := "POST " + path + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nAuthorization: Bearer "
+	size := len(head) + len("\r\n\r\n") + len(body)
+	out := make([][]byte, len(tokens))
+	for i, tok := range tokens {
+		b := make([]byte, 0, size+len(tok))
+		b = append(b, head...)
+		b = append(b, tok...)
+		b = append(b, "\r\n\r\n"...)
+		out[i] = append(b, body...)
+	}
+	return out, nil
+}
