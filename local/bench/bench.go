@@ -53,10 +53,6 @@ type Config struct {
 	// runs; nil skips the stages (a remote deployment, reached only
 	// through its gateway).
 	Functions map[string]string
-	// GatewayInProcess says the gateway is served inside this process (the
-	// local engine): the click phase then estimates its CPU apart from the
-	// client's.
-	GatewayInProcess bool
 	// Profiled maps a process name (a function or "broker") to a base URL
 	// serving /debug/pprof; nil takes no profile.
 	Profiled map[string]string

@@ -64,16 +64,15 @@ type ClickRun struct {
 	Exhausted         bool          `json:"exhausted,omitempty"` // the pre-signed users ran out before the window closed
 	// ClientCPUSeconds is this bench process's own CPU in the window, and
 	// ClientCPUShare that over wall time × cores. InProcess names what else
-	// ran inside the bench process then, and is counted in both: the
-	// gateway (the local engine serves it in process) or the bare handler.
+	// ran inside the bench process then, and is counted in both: the bare
+	// handler of http.bare.
 	ClientCPUSeconds float64 `json:"client_cpu_seconds"`
 	ClientCPUShare   float64 `json:"client_cpu_share"`
 	InProcess        string  `json:"in_process,omitempty"`
-	// ProcessCPU is each server process's CPU in the window (the gateway's
-	// estimated, see GatewayEstimated); ServerCPUSeconds their sum, and
+	// ProcessCPU is each server process's CPU in the window (the gateway
+	// is one of them); ServerCPUSeconds their sum, and
 	// ServerCPUPerClickMicros that per answered click.
 	ProcessCPU              map[string]float64 `json:"process_cpu_seconds,omitempty"`
-	GatewayEstimated        bool               `json:"gateway_cpu_estimated,omitempty"`
 	ServerCPUSeconds        float64            `json:"server_cpu_seconds"`
 	ServerCPUPerClickMicros float64            `json:"server_cpu_us_per_click"`
 	Drain                   *Drain             `json:"drain,omitempty"`         // win runs
@@ -134,7 +133,6 @@ func (r *runner) click(ctx context.Context) error {
 			ph.Runs = append(ph.Runs, run)
 		}
 	}
-	estimateGateway(ph.Runs)
 	ph.Seconds = time.Since(begin).Seconds()
 	r.logf("click    the phase took %.1f s", ph.Seconds)
 	r.rep.Click = ph
@@ -142,15 +140,12 @@ func (r *runner) click(ctx context.Context) error {
 }
 
 // clickTarget is where clicks go: the gateway, or captcha's own port.
-type clickTarget struct{ name, url, inProcess string }
+type clickTarget struct{ name, url string }
 
 func (r *runner) clickTargets() []clickTarget {
-	out := []clickTarget{{"gateway", r.cfg.Gateway, ""}}
-	if r.cfg.GatewayInProcess {
-		out[0].inProcess = "gateway"
-	}
+	out := []clickTarget{{"gateway", r.cfg.Gateway}}
 	if url, ok := r.cfg.Functions["captcha"]; ok {
-		return append(out, clickTarget{"captcha", url, ""})
+		return append(out, clickTarget{"captcha", url})
 	}
 	r.skip("click at captcha", "no direct address of captcha (a deployment reached through its gateway)")
 	return out
@@ -207,7 +202,7 @@ func (r *runner) clickRun(ctx context.Context, p *progress, phase string, target
 		return ClickRun{}, err
 	}
 	run := clickRunOf(name, res)
-	run.Phase, run.Target, run.InProcess, run.Campaign, run.Stock = phase, target.name, target.inProcess, c.ID, c.Stock
+	run.Phase, run.Target, run.Campaign, run.Stock = phase, target.name, c.ID, c.Stock
 	run.setServerCPU(delta(cpu0, cpu1))
 	if phase == PhaseWin {
 		if run.Drain, err = r.drain(ctx, p, c, res.Statuses[202], end, cpu1); err != nil {

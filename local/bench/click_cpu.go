@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"time"
 
@@ -26,28 +25,6 @@ func (c *ClickRun) setServerCPU(cpu map[string]time.Duration) {
 	c.ProcessCPU = seconds(cpu)
 	c.ServerCPUSeconds = sum(c.ProcessCPU)
 	c.ServerCPUPerClickMicros = perClick(c.ServerCPUSeconds, c.Answered)
-}
-
-// estimateGateway adds the gateway's CPU to each gateway run whose gateway
-// ran inside the bench process: that process's CPU in the window less the
-// client's own, the client's cost per request read from the run of the same
-// phase at captcha's port (where the client ran alone).
-func estimateGateway(runs []ClickRun) {
-	for i := range runs {
-		g := &runs[i]
-		if g.InProcess != "gateway" || g.ProcessCPU == nil {
-			continue
-		}
-		for _, c := range runs {
-			if c.Phase == g.Phase && c.Target == "captcha" && c.InProcess == "" && c.Requests > 0 {
-				perRequest := c.ClientCPUSeconds / float64(c.Requests)
-				g.ProcessCPU["gateway"] = math.Max(0, g.ClientCPUSeconds-perRequest*float64(g.Requests))
-				g.GatewayEstimated = true
-				g.ServerCPUSeconds = sum(g.ProcessCPU)
-				g.ServerCPUPerClickMicros = perClick(g.ServerCPUSeconds, g.Answered)
-			}
-		}
-	}
 }
 
 func perClick(cpuSeconds float64, n int) float64 {

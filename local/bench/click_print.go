@@ -31,11 +31,7 @@ func printClick(w io.Writer, ph *ClickPhase) {
 		if len(c.ProcessCPU) == 0 {
 			continue
 		}
-		note := ""
-		if c.GatewayEstimated {
-			note = " (gateway estimated: it runs inside the bench process)"
-		}
-		fmt.Fprintf(w, "  server CPU of %s: %s%s\n", c.Name, byProcess(c.ProcessCPU, 8), note)
+		fmt.Fprintf(w, "  server CPU of %s: %s\n", c.Name, byProcess(c.ProcessCPU, 8))
 	}
 }
 

@@ -59,39 +59,14 @@ func TestStatuses(t *testing.T) {
 	}
 }
 
-// TestEstimateGateway: the gateway's CPU is the bench process's in the
-// gateway run less the client's, per request as at captcha's port.
-func TestEstimateGateway(t *testing.T) {
-	runs := []ClickRun{
-		{Name: ClickWinGateway, Phase: PhaseWin, Target: "gateway", InProcess: "gateway", Requests: 1000, Answered: 1000,
-			ClientCPUSeconds: 0.5, ProcessCPU: map[string]float64{"captcha": 1}},
-		{Name: ClickWinCaptcha, Phase: PhaseWin, Target: "captcha", Requests: 2000, Answered: 2000, ClientCPUSeconds: 0.2,
-			ProcessCPU: map[string]float64{"captcha": 2}},
-		{Name: ClickSoldOutGateway, Phase: PhaseSoldOut, Target: "gateway", InProcess: "gateway", Requests: 10, Answered: 10,
-			ClientCPUSeconds: 0.01, ProcessCPU: map[string]float64{"captcha": 1}},
-		{Name: ClickSoldOutCaptcha, Phase: PhaseSoldOut, Target: "captcha", Requests: 10, Answered: 10, ClientCPUSeconds: 0.02},
-	}
-	estimateGateway(runs)
-	g := runs[0]
-	if !g.GatewayEstimated || g.ProcessCPU["gateway"] != 0.4 || g.ServerCPUSeconds != 1.4 || g.ServerCPUPerClickMicros != 1400 {
-		t.Errorf("win at the gateway = %+v; want gateway 0.5 − 1000 × 0.0001 = 0.4 s, 1.4 s in all, 1,400 µs/click", g)
-	}
-	if s := runs[2]; s.ProcessCPU["gateway"] != 0 || !s.GatewayEstimated {
-		t.Errorf("sold out at the gateway = %+v; want the estimate clamped at 0", s)
-	}
-	if c := runs[1]; c.GatewayEstimated || c.ProcessCPU["gateway"] != 0 {
-		t.Errorf("captcha's run = %+v; want no gateway in it", c)
-	}
-}
-
 func TestPrintClick(t *testing.T) {
 	ph := &ClickPhase{WindowSeconds: 15, Connections: 100,
 		Bare: ClickRun{Name: ClickBare, Target: "http.bare", InProcess: "the bare handler", Answered: 300000, AnsweredPerSecond: 20000,
 			Statuses: map[int]int{202: 300000}, RatioToBare: 1, ClientCPUShare: 0.4, Latency: click.Latency{P50: 4100 * time.Microsecond, P99: 12 * time.Millisecond}},
 		Runs: []ClickRun{
-			{Name: ClickWinGateway, Phase: PhaseWin, Target: "gateway", InProcess: "gateway", AnsweredPerSecond: 1204.4, RatioToBare: 0.06,
+			{Name: ClickWinGateway, Phase: PhaseWin, Target: "gateway", AnsweredPerSecond: 1204.4, RatioToBare: 0.06,
 				Statuses: map[int]int{202: 18060, 503: 3}, ServerCPUPerClickMicros: 1530, ProcessCPU: map[string]float64{"broker": 10.1, "gateway": 2},
-				GatewayEstimated: true, ClientCPUShare: 0.1,
+				ClientCPUShare: 0.1,
 				Drain: &Drain{Accepted: 18060, DecidedAtEnd: 12000, SettledAtEnd: 3000, Decided: 18060, Settled: 18060, DecidedPerSecond: 1200,
 					DecidedSeconds: 5, SettledPerSecond: 800, SettledSeconds: 18.8, Seconds: 18.8, Complete: true, ServerCPUPerWinMicros: 2100}},
 			{Name: ClickSoldOutCaptcha, Phase: PhaseSoldOut, Target: "captcha", AnsweredPerSecond: 9000, RatioToBare: 0.45,
@@ -104,11 +79,11 @@ func TestPrintClick(t *testing.T) {
 	for _, want := range []string{
 		"CLICK PHASE: closed loop, 100 keep-alive connections, 15 s per window",
 		"http.bare.click         20,000    4.1     12.0    1.00           -                    40% with the bare handler  202 300,000",
-		"click.win.gateway       1,204     0.0     0.0     0.06           1,530                10% with gateway           202 18,060, 503 3",
+		"click.win.gateway       1,204     0.0     0.0     0.06           1,530                10%                        202 18,060, 503 3",
 		"click.sold_out.captcha  9,000     0.0     0.0     0.45           90                   5%                         409 135,000",
 		"drain after click.win.gateway: 18,060 accepted; at the last click 12,000 decided, 3,000 settled; then 1,200 decided/s over 5.0 s, " +
 			"800 settled/s over 18.8 s; backlog empty 18.8 s after the last click (server CPU 2,100 µs per win, window and drain)",
-		"server CPU of click.win.gateway: broker 10.1 s, gateway 2.0 s (gateway estimated: it runs inside the bench process)",
+		"server CPU of click.win.gateway: broker 10.1 s, gateway 2.0 s\n",
 		"server CPU of click.sold_out.captcha: captcha 12.0 s\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 )
 
-// Build compiles the broker and every function into binDir in one go
-// invocation (the packages build in parallel).
+// Build compiles the broker, the gateway and every function into binDir in
+// one go invocation (the packages build in parallel).
 func Build(ctx context.Context, root, binDir string) error {
-	args := []string{"build", "-o", binDir + string(filepath.Separator), "./local/cmd/broker"}
+	args := []string{"build", "-o", binDir + string(filepath.Separator), "./local/cmd/broker", "./local/cmd/gateway"}
 	for _, name := range Functions() {
 		args = append(args, "./functions/"+name)
 	}

@@ -15,8 +15,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-
-	"github.com/surgekit/surge/local/gateway"
 )
 
 // Functions are the deployable functions, each a main under functions/.
@@ -67,7 +65,6 @@ type Engine struct {
 	services  map[string]string   // a function's first instance
 	replicas  map[string][]string // a function's further instances, by Config.Instances
 	brokerURL string
-	gateway   *http.Server
 	gwURL     string
 }
 
@@ -112,7 +109,7 @@ func (e *Engine) start(ctx context.Context) error {
 	if err := e.waitReady(ctx); err != nil {
 		return err
 	}
-	return e.serveGateway()
+	return e.startGateway(ctx)
 }
 
 // launchReplicas starts a function's instances beyond the first.
@@ -216,23 +213,47 @@ func waitHTTP(ctx context.Context, url string) error {
 	}
 }
 
-func (e *Engine) serveGateway() error {
-	h, err := gateway.New(e.instances())
-	if err != nil {
-		return err
-	}
+// startGateway runs local/cmd/gateway in a process of its own, as Envoy
+// runs apart from the functions, and waits until it routes.
+func (e *Engine) startGateway(ctx context.Context) error {
 	addr := e.cfg.GatewayAddr
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
+	addr, err := reserve(addr)
+	if err != nil {
+		return err
+	}
+	args := []string{"-listen", addr}
+	for name, urls := range e.instances() {
+		for _, u := range urls {
+			args = append(args, "-service", name+"="+u)
+		}
+	}
+	if e.cfg.Profiling {
+		args = append(args, "-pprof")
+	}
+	if err := e.launch("gateway", "gateway", args, os.Environ()); err != nil {
+		return err
+	}
+	e.gwURL = "http://" + addr
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := waitHTTP(ctx, e.gwURL+"/v1/keys"); err != nil {
+		return fmt.Errorf("engine: gateway not routing (see %s): %w", e.procs["gateway"].logf, err)
+	}
+	return nil
+}
+
+// reserve turns a listen address with port 0 into a free one, and checks
+// a fixed one is free now.
+func reserve(addr string) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("gateway listen: %w", err)
+		return "", fmt.Errorf("gateway listen: %w", err)
 	}
-	e.gwURL = "http://" + ln.Addr().String()
-	e.gateway = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = e.gateway.Serve(ln) }() // ends when Stop shuts the server down
-	return nil
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // URL is the gateway's base URL.
@@ -287,11 +308,11 @@ func (e *Engine) instances() map[string][]string {
 func (e *Engine) Stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if e.gateway != nil {
-		_ = e.gateway.Shutdown(ctx)
+	if p, ok := e.procs["gateway"]; ok {
+		p.stop(ctx, 10*time.Second)
 	}
 	for name, p := range e.procs {
-		if name != "broker" {
+		if name != "broker" && name != "gateway" {
 			p.stop(ctx, 10*time.Second)
 		}
 	}

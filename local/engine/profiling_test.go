@@ -16,9 +16,9 @@ import (
 func TestProfilingServesPprof(t *testing.T) {
 	e, _, _ := suite.Start(t, engine.Config{Profiling: true})
 	targets := e.Targets()
-	want := append([]string{"broker"}, engine.Functions()...)
+	want := append([]string{"broker", "gateway"}, engine.Functions()...)
 	if got := slices.Sorted(maps.Keys(targets)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-		t.Errorf("Targets = %v; want the broker and every function", got)
+		t.Errorf("Targets = %v; want the broker, the gateway and every function", got)
 	}
 	pids := e.PIDs()
 	for _, name := range want {
@@ -28,12 +28,12 @@ func TestProfilingServesPprof(t *testing.T) {
 	}
 
 	s := profiling.Start(context.Background(), &http.Client{},
-		map[string]string{"broker": targets["broker"], "prededuct": targets["prededuct"]}, time.Second)
+		map[string]string{"broker": targets["broker"], "prededuct": targets["prededuct"], "gateway": targets["gateway"]}, time.Second)
 	profiles, err := s.Stop() // after the first window
 	if err != nil {
 		t.Fatalf("profile the broker and prededuct: %v", err)
 	}
-	for _, name := range []string{"broker", "prededuct"} {
+	for _, name := range []string{"broker", "prededuct", "gateway"} {
 		p := profiles[name]
 		if p == nil {
 			t.Errorf("no profile of %s", name)

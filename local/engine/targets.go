@@ -2,11 +2,14 @@ package engine
 
 import "fmt"
 
-// Targets maps "broker" and every function instance (name, name-2, …) to
-// its own base URL: where each serves /debug/pprof when Config.Profiling
-// is set.
+// Targets maps "broker", "gateway" (once it runs) and every function
+// instance (name, name-2, …) to its own base URL: where each serves
+// /debug/pprof when Config.Profiling is set.
 func (e *Engine) Targets() map[string]string {
 	t := map[string]string{"broker": e.brokerURL}
+	if e.gwURL != "" {
+		t["gateway"] = e.gwURL
+	}
 	for name, urls := range e.instances() {
 		for i, url := range urls {
 			if i == 0 {

@@ -186,7 +186,6 @@ func startEngine(ctx context.Context, root, bin, state string, set *servers.Set,
 	cfg.Gateway, cfg.AdminToken, cfg.JWTSecret = e.URL(), secrets.AdminToken, secrets.JWTSecret
 	cfg.RedisURL, cfg.KeyPrefix, cfg.DatabaseURL = deps.RedisURL, deps.KeyPrefix, deps.DatabaseURL
 	cfg.Functions, cfg.Profiled = e.Targets(), e.Targets()
-	cfg.GatewayInProcess = true // engine.Engine serves the gateway in this process
 	cfg.BrokerStats = e.BrokerURL() + "/debug/triggers"
 	cfg.ServerCPU = crowd.ChildrenCPU
 	cfg.CPUByCommand = func() (map[string]time.Duration, error) { return crowd.CPUByCommand(os.Getpid()) }
