@@ -76,12 +76,13 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
 	defer cancel()
-	if idempotent {
+	soldOut := f.d.SoldOut.SoldOut(spec.ID, body.SKU)
+	if idempotent && (soldOut || spec.Captcha) { // the first attempt used the challenge up
 		if found, err := f.replay(ctx, id, user, body); found || err != nil {
 			return accepted(id), err
 		}
 	}
-	if f.d.SoldOut.SoldOut(spec.ID, body.SKU) {
+	if soldOut {
 		return Accepted{}, errSoldOut
 	}
 	if spec.Captcha {
@@ -127,16 +128,18 @@ func validate(spec *campaign.Campaign, b claimBody) error {
 	return nil
 }
 
-// submit records the claim as pending and publishes it. When the broker
-// refuses it, the record is deleted again and the client told to retry.
+// submit records the claim as pending and publishes it; a claim that
+// exists already (a retried click) is answered as a replay, from the
+// record the same round trip returned. When the broker refuses the claim,
+// the record is deleted again and the client told to retry.
 func (f *Function) submit(ctx context.Context, rec claim.Record) error {
 	rec.CreatedAt = f.d.Now().UTC().Truncate(time.Millisecond)
-	created, err := f.d.Claims.CreatePending(ctx, rec)
+	existing, created, err := f.d.Claims.CreateOrGet(ctx, rec)
 	if err != nil {
 		return err
 	}
-	if !created { // a concurrent retry with the same Idempotency-Key won the race
-		return nil
+	if !created {
+		return f.resume(ctx, existing, rec.UserID, rec.SKU, rec.Qty)
 	}
 	if err := f.d.Sink.Send(ctx, requested(rec)); err != nil {
 		return f.unpublished(rec.ID, err)

@@ -25,15 +25,21 @@ func (f *Function) replay(ctx context.Context, id, user string, b claimBody) (fo
 	if err != nil {
 		return false, err
 	}
-	if rec.UserID != user || rec.SKU != b.SKU || rec.Qty != b.Qty {
-		return true, httpapi.Errorf(http.StatusConflict, "idempotency_key_reused",
+	return true, f.resume(ctx, rec, user, b.SKU, b.Qty)
+}
+
+// resume answers a retried click from the claim's record: a different
+// claim under the same key is refused, a pending one republished.
+func (f *Function) resume(ctx context.Context, rec claim.Record, user, sku string, qty int) error {
+	if rec.UserID != user || rec.SKU != sku || rec.Qty != qty {
+		return httpapi.Errorf(http.StatusConflict, "idempotency_key_reused",
 			"Idempotency-Key already used for a different claim")
 	}
 	if rec.State != claim.Pending {
-		return true, nil
+		return nil
 	}
 	if err := f.d.Sink.Send(ctx, requested(rec)); err != nil {
-		return true, fmt.Errorf("%w: republish claim %s: %w", errPublish, id, err)
+		return fmt.Errorf("%w: republish claim %s: %w", errPublish, rec.ID, err)
 	}
-	return true, nil
+	return nil
 }

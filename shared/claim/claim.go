@@ -85,28 +85,43 @@ func (s *Store) key(claimID string) (string, error) {
 	return s.keys.Campaign(campaign).Claim(claimID), nil
 }
 
-// createPending writes the record only when the claim is new.
+// createPending writes the record only when the claim is new, and
+// otherwise returns the record there is (HGETALL), in the same round trip.
 var createPending = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1`)
+return {}`)
 
 // CreatePending records a new claim as pending; created is false when a
 // claim with that id exists already (a retried click), which is left as is.
 func (s *Store) CreatePending(ctx context.Context, r Record) (created bool, err error) {
+	_, created, err = s.CreateOrGet(ctx, r)
+	return created, err
+}
+
+// CreateOrGet is CreatePending that also returns the record found when
+// the claim existed already: a retried click needs it to answer.
+func (s *Store) CreateOrGet(ctx context.Context, r Record) (existing Record, created bool, err error) {
 	key, err := s.key(r.ID)
 	if err != nil {
-		return false, err
+		return Record{}, false, err
 	}
 	now := strconv.FormatInt(r.CreatedAt.UnixMilli(), 10)
-	n, err := createPending.Run(ctx, s.rdb, []string{key}, TTL.Milliseconds(),
+	fields, err := createPending.Run(ctx, s.rdb, []string{key}, TTL.Milliseconds(),
 		FieldUser, r.UserID, FieldSKU, r.SKU, FieldQty, r.Qty, FieldState, Pending,
-		FieldCreated, now, FieldUpdated, now).Int()
+		FieldCreated, now, FieldUpdated, now).StringSlice()
 	if err != nil {
-		return false, fmt.Errorf("create claim %s: %w", r.ID, err)
+		return Record{}, false, fmt.Errorf("create claim %s: %w", r.ID, err)
 	}
-	return n == 1, nil
+	if len(fields) == 0 {
+		return Record{}, true, nil
+	}
+	h := make(map[string]string, len(fields)/2)
+	for i := 0; i+1 < len(fields); i += 2 {
+		h[fields[i]] = fields[i+1]
+	}
+	return decode(r.ID, h), false, nil
 }
 
 // Delete removes a claim that was never published (its click failed).

@@ -80,6 +80,9 @@ func TestCreatePendingOnce(t *testing.T) {
 	if got := f.get(t, id); got != want {
 		t.Errorf("after the second CreatePending, Get = %+v; want %+v unchanged", got, want)
 	}
+	if existing, created, err := f.store.CreateOrGet(ctx, retry); err != nil || created || existing != want {
+		t.Errorf("CreateOrGet of an existing claim = %+v, %v, %v; want %+v, false, nil", existing, created, err, want)
+	}
 	ttl := f.rdb.PTTL(ctx, f.keys.Campaign("double11").Claim(id)).Val()
 	if ttl <= 0 || ttl > claim.TTL {
 		t.Errorf("claim TTL = %v; want in (0, %v]", ttl, claim.TTL)
