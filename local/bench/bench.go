@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/surgekit/surge/local/baseline"
@@ -67,6 +68,7 @@ type Config struct {
 	ServerCPU    func() (time.Duration, error)
 	CPUByCommand func() (map[string]time.Duration, error)
 	Dir          string    // scratch space and the profiles (<Dir>/profiles)
+	Only         []string  // the steps to run (Step…); empty runs them all
 	Log          io.Writer // progress, one line per step; nil discards
 }
 
@@ -96,6 +98,14 @@ func (r Report) Failed() []crowd.Check {
 	return r.Crowd.Failed()
 }
 
+// The steps of a run, in order, as -only names them.
+const (
+	StepBaselines = "baselines"
+	StepStages    = "stages"
+	StepClick     = "click"
+	StepCrowd     = "crowd"
+)
+
 // Run measures the baselines, the stages, the click phase and the crowd, in
 // that order (the click phase leaves a drained engine to the crowd), then
 // pairs each figure with its baseline. An error means the run could not be
@@ -103,9 +113,16 @@ func (r Report) Failed() []crowd.Check {
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	begin := time.Now()
 	r := &runner{cfg: cfg, rep: Report{Machine: ReadMachine(), Size: cfg.Size}}
-	steps := []func(context.Context) error{r.baselines, r.stages, r.click, r.crowd}
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{{StepBaselines, r.baselines}, {StepStages, r.stages}, {StepClick, r.click}, {StepCrowd, r.crowd}}
 	for _, step := range steps {
-		if err := step(ctx); err != nil {
+		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, step.name) {
+			r.skip(step.name, "not asked for (-only)")
+			continue
+		}
+		if err := step.run(ctx); err != nil {
 			return r.rep, err
 		}
 	}

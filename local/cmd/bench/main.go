@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +34,7 @@ type options struct {
 	url        string // a running deployment's gateway; "" starts one here
 	adminToken string
 	jwtSecret  string
+	only       []string // bench.Step… to run; nil runs all
 }
 
 func main() {
@@ -68,6 +70,7 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	clickWindow := fs.Duration("click-window", 0, "each window of the click phase (overrides the profile's 15s)")
 	clickConns := fs.Int("click-conns", 0, "keep-alive connections of the click phase (overrides the profile's 100)")
 	skipClick := fs.Bool("skip-click", false, "skip the click phase")
+	only := fs.String("only", "", "run only these steps, comma-separated: baselines,stages,click,crowd")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -95,6 +98,9 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	if *skipClick {
 		opt.size.ClickWindow = 0
 	}
+	if *only != "" {
+		opt.only = strings.Split(*only, ",")
+	}
 	if opt.url != "" && (opt.adminToken == "" || opt.jwtSecret == "") {
 		return opt, errors.New("bench -url needs SURGE_ADMIN_TOKEN and SURGE_JWT_SECRET in the environment (. .surge/env after make up)")
 	}
@@ -116,7 +122,7 @@ func run(ctx context.Context, opt options, stdout io.Writer) (failed bool, err e
 	}
 	cfg := bench.Config{Size: opt.size, Gateway: opt.url, AdminToken: opt.adminToken, JWTSecret: opt.jwtSecret,
 		RedisURL: os.Getenv("SURGE_REDIS_URL"), KeyPrefix: os.Getenv("SURGE_KEY_PREFIX"), DatabaseURL: os.Getenv("SURGE_DATABASE_URL"),
-		Dir: opt.out, Log: os.Stderr}
+		Dir: opt.out, Log: os.Stderr, Only: opt.only}
 	if opt.url == "" {
 		stop, err := startLocal(ctx, root, opt.out, &cfg)
 		if err != nil {
