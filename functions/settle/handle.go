@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/fn"
@@ -68,19 +69,20 @@ func orderOf(r receipt.Receipt) ledger.Order {
 	}
 }
 
-// clear removes the settled win from Redis: the user's pending token, the
-// campaign's inflight reservation, and marks the claim settled.
+// clear removes the settled win from Redis in one round trip: the claim
+// marked settled and its inflight reservation dropped (one script in the
+// campaign's slot), then the user's pending token (the user's slot), in one
+// pipeline. The claim goes first so that enqueue, which adds the pending
+// token before it looks at the claim, sees a settled claim whenever it
+// could resurrect the token. Every command is idempotent: a retry after a
+// failure sends them all again.
 func (f *Function) clear(ctx context.Context, r receipt.Receipt, settledAt time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
-	if err := f.pending.Remove(ctx, r.UserID, r.OrderNo); err != nil {
-		return fmt.Errorf("settled %s: %w", r.OrderNo, err)
-	}
-	inflight := f.cfg.Keys.Campaign(r.CampaignID).Inflight()
-	if err := f.cfg.Redis.HDel(ctx, inflight, r.TokenID).Err(); err != nil {
-		return fmt.Errorf("settled %s: inflight: %w", r.OrderNo, err)
-	}
-	if err := f.claims.SetSettled(ctx, r.TokenID, settledAt); err != nil {
+	err := f.claims.Settle(ctx, r.TokenID, settledAt, func(p redis.Pipeliner) {
+		f.pending.RemoveIn(ctx, p, r.UserID, r.OrderNo)
+	})
+	if err != nil {
 		return fmt.Errorf("settled %s: %w", r.OrderNo, err)
 	}
 	return nil
