@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,8 +41,9 @@ func winN(b *testing.B, rdb *redis.Client, keys keyspace.Space, n int) []receipt
 	return out
 }
 
-// BenchmarkClear is settle's Redis clean-up of one settled win.
-func BenchmarkClear(b *testing.B) {
+// started is a started settle function on a fresh database and key space.
+func started(b *testing.B) (*Function, *redis.Client, keyspace.Space) {
+	b.Helper()
 	env := servertest.Fresh(b, deps)
 	rdb := servertest.Redis(b, env, 0)
 	pool := servertest.Postgres(b, env, 2)
@@ -54,6 +56,17 @@ func BenchmarkClear(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := f.Start(context.Background(), nil); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = f.Stop(context.Background()) })
+	return f, rdb, keys
+}
+
+// BenchmarkClear is settle's Redis clean-up of one settled win, one at a
+// time.
+func BenchmarkClear(b *testing.B) {
+	f, rdb, keys := started(b)
 	wins := winN(b, rdb, keys, b.N)
 	ctx := context.Background()
 	at := time.Now()
@@ -64,4 +77,25 @@ func BenchmarkClear(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkClearConcurrent is the clean-up of wins settled by 64
+// concurrent Handle calls, as a group commit answers them.
+func BenchmarkClearConcurrent(b *testing.B) {
+	f, rdb, keys := started(b)
+	wins := winN(b, rdb, keys, b.N)
+	ctx := context.Background()
+	at := time.Now()
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := f.clear(ctx, wins[next.Add(1)-1], at); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/fn"
@@ -69,21 +68,15 @@ func orderOf(r receipt.Receipt) ledger.Order {
 	}
 }
 
-// clear removes the settled win from Redis in one round trip: the claim
-// marked settled and its inflight reservation dropped (one script in the
-// campaign's slot), then the user's pending token (the user's slot), in one
-// pipeline. The claim goes first so that enqueue, which adds the pending
-// token before it looks at the claim, sees a settled claim whenever it
-// could resurrect the token. Every command is idempotent: a retry after a
-// failure sends them all again.
+// clear removes the settled win from Redis: the claim marked settled and
+// its inflight reservation dropped (one script in the campaign's slot),
+// then the user's pending token (the user's slot), pipelined with the wins
+// settled beside it (sweeper). The claim goes first so that enqueue, which
+// adds the pending token before it looks at the claim, sees a settled
+// claim whenever it could resurrect the token. Every command is
+// idempotent: a retry after a failure sends them all again.
 func (f *Function) clear(ctx context.Context, r receipt.Receipt, settledAt time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
-	err := f.claims.Settle(ctx, r.TokenID, settledAt, func(p redis.Pipeliner) {
-		f.pending.RemoveIn(ctx, p, r.UserID, r.OrderNo)
-	})
-	if err != nil {
-		return fmt.Errorf("settled %s: %w", r.OrderNo, err)
-	}
-	return nil
+	return f.sweeper.clear(ctx, r, settledAt)
 }

@@ -74,7 +74,16 @@ func (s *Store) Queue(ctx context.Context, claimID, orderNo, token string, at ti
 		return Queued{}, err
 	}
 	args := []any{TTL.Milliseconds(), orderNo, token, strconv.FormatInt(at.UnixMilli(), 10)}
-	cmd, err := s.pipeline(ctx, queueScript, []string{key}, args, before, nil)
+	var cmd *redis.Cmd
+	err = s.pipelined(ctx, queueScript, func(p redis.Pipeliner) {
+		if before != nil {
+			before(p)
+		}
+		cmd = queueScript.EvalSha(ctx, p, []string{key}, args...)
+	})
+	if err == nil {
+		err = cmd.Err()
+	}
 	if err != nil {
 		return Queued{}, fmt.Errorf("queue claim %s: %w", claimID, err)
 	}
@@ -91,50 +100,87 @@ func decodeQueued(cmd *redis.Cmd) (Queued, error) {
 	return Queued{Prior: prior, Wrote: wrote == 1}, nil
 }
 
+// Settlement is one claim to mark settled, at At.
+type Settlement struct {
+	ClaimID string
+	At      time.Time
+}
+
 // Settle marks a reserved claim settled (like SetSettled) and drops its
 // inflight reservation, in one round trip with the commands after adds to
 // the same pipeline, which Redis runs after it. after may run twice: it must
 // only add commands.
 func (s *Store) Settle(ctx context.Context, claimID string, at time.Time, after func(redis.Pipeliner)) error {
-	key, err := s.key(claimID)
+	var each func(redis.Pipeliner, int)
+	if after != nil {
+		each = func(p redis.Pipeliner, _ int) { after(p) }
+	}
+	return s.SettleAll(ctx, []Settlement{{ClaimID: claimID, At: at}}, each)[0]
+}
+
+// SettleAll is Settle for many claims in one round trip: after(p, i) adds
+// the commands of claim i right after its script. It returns one error per
+// claim, nil where its script ran (the caller checks its own commands).
+func (s *Store) SettleAll(ctx context.Context, ss []Settlement, after func(p redis.Pipeliner, i int)) []error {
+	errs := make([]error, len(ss))
+	cmds := make([]*redis.Cmd, len(ss))
+	_ = s.pipelined(ctx, settleScript, func(p redis.Pipeliner) {
+		for i, st := range ss {
+			cmds[i], errs[i] = s.settleIn(ctx, p, st)
+			if errs[i] == nil && after != nil {
+				after(p, i)
+			}
+		}
+	})
+	for i, st := range ss {
+		switch {
+		case errs[i] != nil:
+		case cmds[i].Err() != nil: // a failed pipeline sets its error on every command
+			errs[i] = fmt.Errorf("settle claim %s: %w", st.ClaimID, cmds[i].Err())
+		}
+	}
+	return errs
+}
+
+func (s *Store) settleIn(ctx context.Context, p redis.Pipeliner, st Settlement) (*redis.Cmd, error) {
+	campaign, err := s.campaignOf(st.ClaimID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	campaign, _ := s.campaignOf(claimID)
-	keys := []string{key, s.keys.Campaign(campaign).Inflight()}
-	args := []any{TTL.Milliseconds(), claimID, strconv.FormatInt(at.UnixMilli(), 10)}
-	if _, err := s.pipeline(ctx, settleScript, keys, args, nil, after); err != nil {
-		return fmt.Errorf("settle claim %s: %w", claimID, err)
-	}
-	return nil
+	c := s.keys.Campaign(campaign)
+	keys := []string{c.Claim(st.ClaimID), c.Inflight()}
+	args := []any{TTL.Milliseconds(), st.ClaimID, strconv.FormatInt(st.At.UnixMilli(), 10)}
+	return settleScript.EvalSha(ctx, p, keys, args...), nil
 }
 
-// pipeline sends before's commands, the script (EVALSHA) and after's
-// commands in one round trip; on NOSCRIPT it loads the script and sends
-// them all again (every command here is idempotent). It fails on the first
-// command that failed.
-func (s *Store) pipeline(ctx context.Context, script *redis.Script, keys []string, args []any, before, after func(redis.Pipeliner)) (*redis.Cmd, error) {
-	cmd, err := s.send(ctx, script, keys, args, before, after)
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+// pipelined runs fill's commands in one round trip; when script met
+// NOSCRIPT it loads it and runs fill again on a new pipeline (every command
+// here is idempotent). The error is the pipeline's first, or nil; a
+// command's own error stays on the command.
+func (s *Store) pipelined(ctx context.Context, script *redis.Script, fill func(redis.Pipeliner)) error {
+	cmds, err := s.send(ctx, fill)
+	if noScript(cmds) {
 		if err := script.Load(ctx, s.rdb).Err(); err != nil {
-			return nil, fmt.Errorf("load script: %w", err)
+			return fmt.Errorf("load script: %w", err)
 		}
-		cmd, err = s.send(ctx, script, keys, args, before, after)
+		_, err = s.send(ctx, fill)
 	}
-	return cmd, err
+	return err
 }
 
-func (s *Store) send(ctx context.Context, script *redis.Script, keys []string, args []any, before, after func(redis.Pipeliner)) (*redis.Cmd, error) {
-	var cmd *redis.Cmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if before != nil {
-			before(p)
-		}
-		cmd = script.EvalSha(ctx, p, keys, args...)
-		if after != nil {
-			after(p)
-		}
+func (s *Store) send(ctx context.Context, fill func(redis.Pipeliner)) ([]redis.Cmder, error) {
+	return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		fill(p)
 		return nil
 	})
-	return cmd, err
+}
+
+// noScript reports whether a command of cmds met an empty script cache.
+func noScript(cmds []redis.Cmder) bool {
+	for _, c := range cmds {
+		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+			return true
+		}
+	}
+	return false
 }
