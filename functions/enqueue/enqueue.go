@@ -137,8 +137,9 @@ func (f *Function) mint(ctx context.Context, d events.ClaimReservedData) (token,
 // is left alone, and a pending entry this call added for it is removed
 // again (a second round trip, on a late redelivery only): re-adding its
 // token would resurrect a pending entry settle has removed. Settle marks
-// the claim settled before it removes the pending entry, so one of the two
-// always sees the other.
+// the claim settled before it removes the pending entry, so on one Redis
+// server one of the two always sees the other (on a cluster the two keys
+// live on different nodes and a race as narrow as before remains).
 func (f *Function) record(ctx context.Context, d events.ClaimReservedData, orderNo, token string) error {
 	var adds []*redis.BoolCmd // one per send: the pipeline is sent again on NOSCRIPT
 	q, err := f.claims.Queue(ctx, d.ClaimID, orderNo, token, f.cfg.Now(), func(p redis.Pipeliner) {

@@ -65,7 +65,8 @@ type Queued struct {
 
 // Queue records orderNo and token on a reserved claim (like SetQueued) in
 // one round trip with the commands before adds to the same pipeline, which
-// Redis runs first. before may run twice (a script cache flushed): it must
+// one Redis server runs first (on a cluster, commands for other nodes are
+// sent at the same time). before may run twice (a script cache flushed): it must
 // only add commands. A claim in any other state is left alone; Prior says
 // which state that was.
 func (s *Store) Queue(ctx context.Context, claimID, orderNo, token string, at time.Time, before func(redis.Pipeliner)) (Queued, error) {
@@ -108,7 +109,8 @@ type Settlement struct {
 
 // Settle marks a reserved claim settled (like SetSettled) and drops its
 // inflight reservation, in one round trip with the commands after adds to
-// the same pipeline, which Redis runs after it. after may run twice: it must
+// the same pipeline, which one Redis server runs after it (on a cluster,
+// commands for other nodes are sent at the same time). after may run twice: it must
 // only add commands.
 func (s *Store) Settle(ctx context.Context, claimID string, at time.Time, after func(redis.Pipeliner)) error {
 	var each func(redis.Pipeliner, int)
