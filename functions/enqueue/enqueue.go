@@ -130,20 +130,36 @@ func (f *Function) mint(ctx context.Context, d events.ClaimReservedData) (token,
 	return token, orderNo, nil
 }
 
-// record puts the token on the user's pending list, then on the claim, so a
-// client that sees the order number on its claim finds the order pending.
-// A claim already final (settled, released) is left alone: re-adding its
-// token would resurrect a pending entry settle has removed.
+// record puts the token on the user's pending list, then on the claim, in
+// one round trip: the pending add and the claim's queue script go in one
+// pipeline, in that order, so a client that sees the order number on its
+// claim finds the order pending. A claim already final (settled, released)
+// is left alone, and a pending entry this call added for it is removed
+// again (a second round trip, on a late redelivery only): re-adding its
+// token would resurrect a pending entry settle has removed. Settle marks
+// the claim settled before it removes the pending entry, so on one Redis
+// server one of the two always sees the other (on a cluster the two keys
+// live on different nodes and a race as narrow as before remains).
 func (f *Function) record(ctx context.Context, d events.ClaimReservedData, orderNo, token string) error {
-	rec, err := f.claims.Get(ctx, d.ClaimID)
-	if err != nil && !errors.Is(err, claim.ErrNotFound) {
-		return err
+	var adds []*redis.BoolCmd // one per send: the pipeline is sent again on NOSCRIPT
+	q, err := f.claims.Queue(ctx, d.ClaimID, orderNo, token, f.cfg.Now(), func(p redis.Pipeliner) {
+		adds = append(adds, f.pending.AddIn(ctx, p, d.UserID, orderNo, token))
+	})
+	if err != nil {
+		return fmt.Errorf("record %s: %w", orderNo, err)
 	}
-	if claim.Final(rec.State) || (rec.OrderNo == orderNo && rec.Token == token) {
-		return nil
+	if claim.Final(q.Prior) && added(adds) {
+		return f.pending.Remove(ctx, d.UserID, orderNo)
 	}
-	if _, err := f.pending.Add(ctx, d.UserID, orderNo, token); err != nil {
-		return err
+	return nil
+}
+
+// added reports whether any of the pending adds wrote the entry.
+func added(adds []*redis.BoolCmd) bool {
+	for _, c := range adds {
+		if c.Val() {
+			return true
+		}
 	}
-	return f.claims.SetQueued(ctx, d.ClaimID, orderNo, token, f.cfg.Now())
+	return false
 }

@@ -68,20 +68,15 @@ func orderOf(r receipt.Receipt) ledger.Order {
 	}
 }
 
-// clear removes the settled win from Redis: the user's pending token, the
-// campaign's inflight reservation, and marks the claim settled.
+// clear removes the settled win from Redis: the claim marked settled and
+// its inflight reservation dropped (one script in the campaign's slot),
+// then the user's pending token (the user's slot), pipelined with the wins
+// settled beside it (sweeper). The claim goes first so that enqueue, which
+// adds the pending token before it looks at the claim, sees a settled
+// claim whenever it could resurrect the token. Every command is
+// idempotent: a retry after a failure sends them all again.
 func (f *Function) clear(ctx context.Context, r receipt.Receipt, settledAt time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
-	if err := f.pending.Remove(ctx, r.UserID, r.OrderNo); err != nil {
-		return fmt.Errorf("settled %s: %w", r.OrderNo, err)
-	}
-	inflight := f.cfg.Keys.Campaign(r.CampaignID).Inflight()
-	if err := f.cfg.Redis.HDel(ctx, inflight, r.TokenID).Err(); err != nil {
-		return fmt.Errorf("settled %s: inflight: %w", r.OrderNo, err)
-	}
-	if err := f.claims.SetSettled(ctx, r.TokenID, settledAt); err != nil {
-		return fmt.Errorf("settled %s: %w", r.OrderNo, err)
-	}
-	return nil
+	return f.sweeper.clear(ctx, r, settledAt)
 }

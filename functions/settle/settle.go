@@ -43,6 +43,7 @@ func (c *Config) defaults() error {
 type Function struct {
 	cfg       Config
 	committer *ledger.Committer
+	sweeper   *sweeper
 	claims    *claim.Store
 	pending   *pending.Store
 }
@@ -67,15 +68,19 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		return err
 	}
 	f.committer = c
+	f.sweeper = newSweeper(f.claims, f.pending, f.cfg.Timeout)
 	return nil
 }
 
-// Stop writes the orders still queued and stops the committer.
+// Stop writes the orders still queued and stops the committer, then the
+// Redis clean-up.
 func (f *Function) Stop(context.Context) error {
 	if f.committer == nil {
 		return nil
 	}
-	return f.committer.Close()
+	err := f.committer.Close()
+	f.sweeper.close()
+	return err
 }
 
 // Ready answers true once started and while Redis and PostgreSQL answer.

@@ -78,11 +78,19 @@ func NewStore(rdb redis.UniversalClient, keys keyspace.Space) *Store {
 }
 
 func (s *Store) key(claimID string) (string, error) {
+	campaign, err := s.campaignOf(claimID)
+	if err != nil {
+		return "", err
+	}
+	return s.keys.Campaign(campaign).Claim(claimID), nil
+}
+
+func (s *Store) campaignOf(claimID string) (string, error) {
 	campaign, ok := keyspace.CampaignOfClaim(claimID)
 	if !ok {
 		return "", fmt.Errorf("claim %q: %w", claimID, ErrNotFound)
 	}
-	return s.keys.Campaign(campaign).Claim(claimID), nil
+	return campaign, nil
 }
 
 // createPending writes the record only when the claim is new, and

@@ -28,7 +28,7 @@ func (h *eventHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxEventBytes)
-	e, err := cehttp.NewEventFromHTTPRequest(r)
+	e, err := readEvent(r)
 	if err != nil {
 		h.rejectMalformed(w, err)
 		return
@@ -52,10 +52,9 @@ func (h *eventHost) rejectMalformed(w http.ResponseWriter, err error) {
 }
 
 func (h *eventHost) respond(w http.ResponseWriter, r *http.Request, in *event.Event, reply *event.Event, err error) {
-	log := h.log.With("event_id", in.ID(), "event_type", in.Type(), "event_source", in.Source())
 	if err != nil {
 		status := Status(err)
-		log.Error("handle event", "status", status, "error", err.Error())
+		h.logFor(in).Error("handle event", "status", status, "error", err.Error())
 		httpapi.WriteError(w, httpapi.Errorf(status, "handle_failed", "%v", err))
 		return
 	}
@@ -63,7 +62,22 @@ func (h *eventHost) respond(w http.ResponseWriter, r *http.Request, in *event.Ev
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	if werr := cehttp.WriteResponseWriter(r.Context(), binding.ToMessage(reply), http.StatusOK, w); werr != nil {
-		log.Error("write reply", "error", werr.Error())
+	if werr := writeReply(r, w, reply); werr != nil {
+		h.logFor(in).Error("write reply", "error", werr.Error())
 	}
+}
+
+// logFor is the host's logger tagged with in, built only when there is
+// something to log.
+func (h *eventHost) logFor(in *event.Event) *slog.Logger {
+	return h.log.With("event_id", in.ID(), "event_type", in.Type(), "event_source", in.Source())
+}
+
+// writeReply writes reply as a 200 binary-mode response: directly when it
+// is a 1.0 event (every Surge event), else through the sdk.
+func writeReply(r *http.Request, w http.ResponseWriter, reply *event.Event) error {
+	if _, ok := reply.Context.(*event.EventContextV1); ok {
+		return writeBinary(w, reply, http.StatusOK)
+	}
+	return cehttp.WriteResponseWriter(r.Context(), binding.ToMessage(reply), http.StatusOK, w)
 }

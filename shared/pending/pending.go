@@ -33,21 +33,32 @@ func NewStore(rdb redis.UniversalClient, keys keyspace.Space) *Store {
 // for orderNo is kept (a redelivery mints the identical one anyway); added
 // reports whether this call wrote it.
 func (s *Store) Add(ctx context.Context, user, orderNo, token string) (added bool, err error) {
-	added, err = s.rdb.HSetNX(ctx, s.keys.User(user).Pending(), orderNo, token).Result()
+	added, err = s.AddIn(ctx, s.rdb, user, orderNo, token).Result()
 	if err != nil {
 		return false, fmt.Errorf("add pending %s: %w", orderNo, err)
 	}
 	return added, nil
 }
 
+// AddIn is Add as a command of pipeline p (or of any client): it returns
+// the command, whose result is only there once p has run.
+func (s *Store) AddIn(ctx context.Context, p redis.Cmdable, user, orderNo, token string) *redis.BoolCmd {
+	return p.HSetNX(ctx, s.keys.User(user).Pending(), orderNo, token)
+}
+
 // Remove drops orderNo from user's pending list. Settle calls it only after
 // PostgreSQL has committed the order, so the win is always in one of the two
 // places (and briefly in both, which Merge deduplicates).
 func (s *Store) Remove(ctx context.Context, user, orderNo string) error {
-	if err := s.rdb.HDel(ctx, s.keys.User(user).Pending(), orderNo).Err(); err != nil {
+	if err := s.RemoveIn(ctx, s.rdb, user, orderNo).Err(); err != nil {
 		return fmt.Errorf("remove pending %s: %w", orderNo, err)
 	}
 	return nil
+}
+
+// RemoveIn is Remove as a command of pipeline p (or of any client).
+func (s *Store) RemoveIn(ctx context.Context, p redis.Cmdable, user, orderNo string) *redis.IntCmd {
+	return p.HDel(ctx, s.keys.User(user).Pending(), orderNo)
 }
 
 // List returns user's pending tokens by order number.
