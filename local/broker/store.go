@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -13,12 +14,21 @@ import (
 
 const subjectPrefix = "events."
 
+// publishConns is how many in-process client connections share the
+// publishes. One connection serialises every publish on its lock: with
+// a hundred ingress requests and the replies of three triggers in flight,
+// make bench found most of them queued on it and the broker's cores idle.
+const publishConns = 8
+
 // store is the durable event log: an embedded NATS server with JetStream
-// file storage, reached through an in-process client connection.
+// file storage, reached through in-process client connections: the first
+// for the stream and its consumers, all of them for publishes.
 type store struct {
 	srv    *server.Server
-	nc     *nats.Conn
-	js     jetstream.JetStream
+	conns  []*nats.Conn
+	js     jetstream.JetStream   // on conns[0]
+	pubs   []jetstream.JetStream // one per connection
+	next   atomic.Uint64         // round robin over pubs
 	stream jetstream.Stream
 }
 
@@ -50,14 +60,20 @@ func openStore(ctx context.Context, cfg Config) (*store, error) {
 }
 
 func (s *store) connect(ctx context.Context, cfg Config) error {
-	nc, err := nats.Connect("", nats.InProcessServer(s.srv), nats.MaxReconnects(-1))
-	if err != nil {
-		return fmt.Errorf("nats connect: %w", err)
+	for range publishConns {
+		nc, err := nats.Connect("", nats.InProcessServer(s.srv), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("nats connect: %w", err)
+		}
+		s.conns = append(s.conns, nc)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return fmt.Errorf("jetstream: %w", err)
+		}
+		s.pubs = append(s.pubs, js)
 	}
-	s.nc = nc
-	if s.js, err = jetstream.New(nc); err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
+	s.js = s.pubs[0]
+	var err error
 	s.stream, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       "broker-" + cfg.BrokerName,
 		Subjects:   []string{subjectPrefix + ">"},
@@ -80,7 +96,8 @@ func (s *store) publish(ctx context.Context, subject string, data []byte, msgID 
 	if msgID != "" {
 		opts = append(opts, jetstream.WithMsgID(msgID))
 	}
-	if _, err := s.js.PublishMsg(ctx, msg, opts...); err != nil {
+	js := s.pubs[(s.next.Add(1)-1)%uint64(len(s.pubs))]
+	if _, err := js.PublishMsg(ctx, msg, opts...); err != nil {
 		return fmt.Errorf("publish %s: %w", subject, err)
 	}
 	return nil
@@ -108,8 +125,8 @@ func (s *store) pruneConsumers(ctx context.Context, keep map[string]bool) error 
 }
 
 func (s *store) close() {
-	if s.nc != nil {
-		s.nc.Close()
+	for _, nc := range s.conns {
+		nc.Close()
 	}
 	s.srv.Shutdown()
 	s.srv.WaitForShutdown()
