@@ -70,13 +70,16 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 	if err := validate(spec, body); err != nil {
 		return Accepted{}, err
 	}
+	soldOut := f.d.SoldOut.SoldOut(spec.ID, body.SKU)
+	if soldOut && r.Header.Get("Idempotency-Key") == "" { // no earlier attempt to replay: no Redis at all
+		return Accepted{}, errSoldOut
+	}
 	id, idempotent, err := claimID(r, spec.ID, user)
 	if err != nil {
 		return Accepted{}, err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
 	defer cancel()
-	soldOut := f.d.SoldOut.SoldOut(spec.ID, body.SKU)
 	if idempotent && (soldOut || spec.Captcha) { // the first attempt used the challenge up
 		if found, err := f.replay(ctx, id, user, body); found || err != nil {
 			return accepted(id), err
@@ -94,9 +97,7 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 }
 
 func (f *Function) campaign(r *http.Request) (*campaign.Campaign, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
-	defer cancel()
-	spec, err := f.specs.Get(ctx, r.PathValue("id"))
+	spec, err := f.specs.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func New(d Deps) *Function {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	f := &Function{d: d, specs: newSpecCache(d.Redis, d.Keys, d.SpecTTL, d.Now), mux: http.NewServeMux()}
+	f := &Function{d: d, specs: newSpecCache(d.Redis, d.Keys, d.SpecTTL, d.Timeout, d.Now), mux: http.NewServeMux()}
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/challenges", f.issueChallenge)
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/claims", f.acceptClaim)
 	f.mux.HandleFunc("/", httpapi.NotFound)

@@ -24,10 +24,11 @@ var errNoCampaign = httpapi.Errorf(http.StatusNotFound, "campaign_not_found", "n
 // a short while: clicks in a flash sale all read the same few specs. Only
 // found campaigns are cached, so a campaign is served as soon as it is warm.
 type specCache struct {
-	rdb  redis.UniversalClient
-	keys keyspace.Space
-	ttl  time.Duration
-	now  func() time.Time
+	rdb     redis.UniversalClient
+	keys    keyspace.Space
+	ttl     time.Duration
+	timeout time.Duration // of one read from Redis
+	now     func() time.Time
 
 	mu      sync.Mutex
 	entries map[string]specEntry
@@ -38,8 +39,8 @@ type specEntry struct {
 	at   time.Time
 }
 
-func newSpecCache(rdb redis.UniversalClient, keys keyspace.Space, ttl time.Duration, now func() time.Time) *specCache {
-	return &specCache{rdb: rdb, keys: keys, ttl: ttl, now: now, entries: make(map[string]specEntry)}
+func newSpecCache(rdb redis.UniversalClient, keys keyspace.Space, ttl, timeout time.Duration, now func() time.Time) *specCache {
+	return &specCache{rdb: rdb, keys: keys, ttl: ttl, timeout: timeout, now: now, entries: make(map[string]specEntry)}
 }
 
 // Get returns the spec of campaign id, or errNoCampaign.
@@ -71,6 +72,8 @@ func (c *specCache) cached(id string) (*campaign.Campaign, bool) {
 }
 
 func (c *specCache) load(ctx context.Context, id string) (*campaign.Campaign, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	raw, err := c.rdb.HGet(ctx, c.keys.Campaign(id).Meta(), stock.MetaSpec).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, errNoCampaign
