@@ -35,6 +35,10 @@ func Routes() []Route {
 }
 
 // New returns a handler proxying every route to its service's base URL.
+// The transport sets no response timeout, and the server in front of it
+// must set no WriteTimeout either: GET /v1/claims/{id}?wait= holds a
+// request up to 30 s (the query function's cap) by design. The client's
+// own deadline bounds a request.
 func New(services map[string]string) (http.Handler, error) {
 	transport := &http.Transport{
 		MaxIdleConns:        4096,
