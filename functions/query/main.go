@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/connect"
@@ -23,6 +24,9 @@ type settings struct {
 	env       connect.Env
 	jwtSecret []byte // SURGE_JWT_SECRET
 	seed      []byte // SURGE_RECEIPT_KEY
+	// SURGE_QUERY_MAX_WAITERS: ?wait= requests held at once by one
+	// instance (claimwatch.DefaultMaxWaiters when unset).
+	maxWaiters int
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -38,7 +42,15 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
-	return settings{env: env, jwtSecret: []byte(getenv("SURGE_JWT_SECRET")), seed: seed}, nil
+	s := settings{env: env, jwtSecret: []byte(getenv("SURGE_JWT_SECRET")), seed: seed}
+	if v := getenv("SURGE_QUERY_MAX_WAITERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return settings{}, fmt.Errorf("SURGE_QUERY_MAX_WAITERS %q: want a positive integer", v)
+		}
+		s.maxWaiters = n
+	}
+	return s, nil
 }
 
 func run(ctx context.Context, log *slog.Logger) error {
@@ -64,7 +76,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	defer db.Close()
 	f, err := New(Config{
 		Redis: rdb, DB: db, Keys: keyspace.New(s.env.KeyPrefix), Users: auth.NewUsers(s.jwtSecret),
-		Receipts: receipt.NewVerifier(signer.Public()), Timeout: s.env.Timeout, Log: log,
+		Receipts: receipt.NewVerifier(signer.Public()), Timeout: s.env.Timeout, MaxWaiters: s.maxWaiters, Log: log,
 	})
 	if err != nil {
 		return err

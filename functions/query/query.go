@@ -13,13 +13,15 @@ import (
 
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/claimwatch"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
-// Config is what the query function needs; a zero Timeout gets 2s.
+// Config is what the query function needs; a zero Timeout gets 2s, a zero
+// MaxWaiters claimwatch.DefaultMaxWaiters.
 type Config struct {
 	Redis    redis.UniversalClient
 	DB       *pgxpool.Pool
@@ -27,7 +29,10 @@ type Config struct {
 	Users    auth.Users        // verifies the caller's JWT
 	Receipts *receipt.Verifier // verifies pending tokens and publishes the keys
 	Timeout  time.Duration     // deadline of one call to Redis or PostgreSQL
-	Log      *slog.Logger
+	// MaxWaiters bounds the ?wait= requests held at once; past it a
+	// request is answered at once.
+	MaxWaiters int
+	Log        *slog.Logger
 }
 
 func (c *Config) defaults() error {
@@ -36,6 +41,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second
+	}
+	if c.MaxWaiters <= 0 {
+		c.MaxWaiters = claimwatch.DefaultMaxWaiters
 	}
 	return nil
 }
@@ -46,7 +54,11 @@ type Function struct {
 	cfg     Config
 	claims  *claim.Store
 	pending *pending.Store
+	hub     *claimwatch.Hub // wakes the ?wait= requests
 	mux     *http.ServeMux
+
+	stopHub context.CancelFunc // set by Start
+	hubDone chan struct{}      // closed when the hub has stopped
 }
 
 // New returns the query function.
@@ -54,7 +66,8 @@ func New(cfg Config) (*Function, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	f := &Function{cfg: cfg, claims: claim.NewStore(cfg.Redis, cfg.Keys), pending: pending.NewStore(cfg.Redis, cfg.Keys)}
+	f := &Function{cfg: cfg, claims: claim.NewStore(cfg.Redis, cfg.Keys), pending: pending.NewStore(cfg.Redis, cfg.Keys),
+		hub: claimwatch.New(cfg.Redis, cfg.Keys, cfg.MaxWaiters)}
 	f.mux = http.NewServeMux()
 	f.mux.Handle("GET /v1/claims/{claim_id}", f.handle(f.claim))
 	f.mux.Handle("GET /v1/orders", f.handle(f.orders))
@@ -102,25 +115,41 @@ func (f *Function) user(r *http.Request) (string, error) {
 	return user, nil
 }
 
-// claim answers GET /v1/claims/{claim_id}. Another user's claim is "not
-// found", exactly like a missing one, so claim ids cannot be probed.
+// claim answers GET /v1/claims/{claim_id}, long-polling with ?wait= (see
+// await). Another user's claim is "not found", exactly like a missing one
+// and at once, so claim ids cannot be probed.
 func (f *Function) claim(w http.ResponseWriter, r *http.Request) error {
 	user, err := f.user(r)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), f.cfg.Timeout)
-	defer cancel()
-	rec, err := f.claims.Get(ctx, r.PathValue("claim_id"))
-	if errors.Is(err, claim.ErrNotFound) || (err == nil && rec.UserID != user) {
-		return httpapi.Errorf(http.StatusNotFound, "claim_not_found", "no such claim")
-	}
+	wait, err := parseWait(r.URL.Query().Get("wait"))
 	if err != nil {
 		return err
+	}
+	rec, err := f.ownClaim(r.Context(), r.PathValue("claim_id"), user)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		if rec, err = f.await(r.Context(), rec, r.URL.Query().Get("state"), wait); err != nil {
+			return err
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	httpapi.WriteJSON(w, http.StatusOK, rec)
 	return nil
+}
+
+// ownClaim reads claimID if it is user's.
+func (f *Function) ownClaim(ctx context.Context, claimID, user string) (claim.Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	rec, err := f.claims.Get(ctx, claimID)
+	if errors.Is(err, claim.ErrNotFound) || (err == nil && rec.UserID != user) {
+		return claim.Record{}, httpapi.Errorf(http.StatusNotFound, "claim_not_found", "no such claim")
+	}
+	return rec, err
 }
 
 // keys answers GET /v1/keys: the public keys that verify receipt tokens.

@@ -56,6 +56,10 @@ func (r *runner) check(ctx context.Context) []Check {
 	}
 }
 
+// checkWorkers read the winners' orders at once: each read is a
+// PostgreSQL query, so a few dozen, not one per poller.
+const checkWorkers = 32
+
 // checkOrders asks GET /v1/orders of every winner: at most Limit orders of
 // the campaign, each listed once and settled.
 func (r *runner) checkOrders(ctx context.Context, wins map[int]int) Check {
@@ -64,7 +68,7 @@ func (r *runner) checkOrders(ctx context.Context, wins map[int]int) Check {
 		mu  sync.Mutex
 		bad []string
 	)
-	parallel(r.cfg.Pollers, maps.Keys(wins), func(u int) {
+	parallel(checkWorkers, maps.Keys(wins), func(u int) {
 		if msg := r.userOrders(ctx, u, wins[u]); msg != "" {
 			mu.Lock()
 			bad = append(bad, msg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -65,7 +66,7 @@ func (r *runner) accept(c *click, body []byte) {
 		return
 	}
 	c.claimID = a.ClaimID
-	c.due = c.accepted.Add(r.cfg.PollInterval)
+	c.due = c.accepted
 	r.outstanding.Add(1)
 	r.queue <- c
 }
@@ -102,8 +103,11 @@ func (r *runner) retry(ctx context.Context, attempt int, after time.Duration) bo
 	return ctx.Err() == nil
 }
 
-// poll takes claims in due order (every claim is requeued PollInterval
-// after its last poll, so the queue stays sorted) until the run is done.
+// poll takes claims in turn and long-polls each until its state changes,
+// requeueing it until it is final, until the run is done. A claim whose
+// answer came back unchanged is due PollInterval after that poll began
+// (the fallback when the engine answers at once); one that changed is due
+// at once. Claims are queued in order, so the queue stays about sorted.
 func (r *runner) poll(ctx context.Context) {
 	for {
 		var c *click
@@ -120,6 +124,7 @@ func (r *runner) poll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		began, before := time.Now(), c.state
 		r.pollOnce(ctx, c)
 		if c.final() {
 			if r.outstanding.Add(-1) == 0 && r.fired.Load() {
@@ -127,13 +132,22 @@ func (r *runner) poll(ctx context.Context) {
 			}
 			continue
 		}
-		c.due = time.Now().Add(r.cfg.PollInterval)
+		c.due = time.Now()
+		if c.state == before {
+			c.due = began.Add(r.cfg.PollInterval)
+		}
 		r.queue <- c
 	}
 }
 
+// pollOnce long-polls c: the engine answers when the claim leaves the
+// state last seen (or at once when it has), or when the wait runs out.
 func (r *runner) pollOnce(ctx context.Context, c *click) {
-	rep, err := r.api.do(ctx, http.MethodGet, "/v1/claims/"+c.claimID, r.tokens[c.user], nil)
+	q := url.Values{"wait": {r.cfg.Wait.String()}}
+	if c.state != "" {
+		q.Set("state", c.state)
+	}
+	rep, err := r.api.do(ctx, http.MethodGet, "/v1/claims/"+c.claimID+"?"+q.Encode(), r.tokens[c.user], nil)
 	if err != nil || rep.status != http.StatusOK {
 		if ctx.Err() == nil {
 			r.countErr("poll", rep.status, err)

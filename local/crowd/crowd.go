@@ -3,7 +3,7 @@
 // API, answering the captcha where the campaign asks for one, double-clicking
 // and retrying like real users, either open loop (arrivals at a target rate)
 // or closed loop (a fixed number of workers as fast as the engine answers).
-// Every accepted claim is polled to its final state; Run reports throughput,
+// Every accepted claim is long-polled to its final state; Run reports throughput,
 // latency percentiles, errors by status, a per-second series and the
 // invariants checked through the public API at the end.
 //
@@ -54,9 +54,18 @@ type Config struct {
 	// same Idempotency-Key and a fresh challenge, up to MaxRetries times.
 	RetryOn5xx bool
 	MaxRetries int // 3 by default
-	// Pollers poll accepted claims to their final state, each claim every
-	// PollInterval; 32 pollers and 50ms by default.
-	Pollers      int
+	// Pollers long-poll accepted claims to their final state
+	// (GET /v1/claims/{id}?wait=Wait&state=<last seen>): each holds one
+	// claim until its state changes, so a claim's decided and settled
+	// times are when the engine answered the change. Keep Pollers at least
+	// the claims outstanding at once, or a claim waits in the queue and its
+	// times come late; 512 by default. Wait is 5s by default (the engine
+	// caps it at 30s).
+	Pollers int
+	Wait    time.Duration
+	// PollInterval is the fallback: a claim whose long poll came back
+	// unchanged (an engine past its waiter bound answers at once) is not
+	// asked again sooner than PollInterval after; 50ms by default.
 	PollInterval time.Duration
 	// Timeout bounds the wait for every claim to be final after the last
 	// click; 2m by default.
@@ -104,7 +113,8 @@ func (c *Config) fill() error {
 	}
 	def(&c.Concurrency, 64)
 	def(&c.MaxRetries, 3)
-	def(&c.Pollers, 32)
+	def(&c.Pollers, 512)
+	defDur(&c.Wait, 5*time.Second)
 	defDur(&c.PollInterval, 50*time.Millisecond)
 	defDur(&c.Timeout, 2*time.Minute)
 	defDur(&c.RequestTimeout, 30*time.Second)

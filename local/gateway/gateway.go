@@ -38,7 +38,11 @@ func Routes() []Route {
 
 // New returns a handler proxying every route to its service. services maps
 // a service to the base URLs of its instances; requests go round robin
-// across them, as a Kubernetes Service spreads them over its pods.
+// across them, as a Kubernetes Service spreads them over its pods. The
+// transport sets no response timeout, and the server in front of it must
+// set no WriteTimeout either: GET /v1/claims/{id}?wait= holds a request up
+// to 30 s (the query function's cap) by design. The client's own deadline
+// bounds a request.
 func New(services map[string][]string) (http.Handler, error) {
 	transport := &http.Transport{
 		MaxIdleConns:        4096,

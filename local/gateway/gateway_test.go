@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/surgekit/surge/local/gateway"
 )
@@ -210,5 +211,32 @@ func TestInstancesShareRequests(t *testing.T) {
 	}
 	if _, ok := forwarded.Load("192.0.2.1"); !ok { // httptest.NewRequest's RemoteAddr
 		t.Error("X-Forwarded-For not set to the client's address")
+	}
+}
+
+// TestLongPollIsNotCut: a long poll (GET /v1/claims/{id}?wait=) that the
+// service answers after 6 s passes through the gateway, served as the
+// engine serves it.
+func TestLongPollIsNotCut(t *testing.T) {
+	t.Parallel()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(6 * time.Second):
+			w.WriteHeader(http.StatusTeapot)
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	gw := httptest.NewUnstartedServer(newGateway(t, map[string]string{"admin": slow.URL, "captcha": slow.URL, "query": slow.URL}))
+	gw.Config.ReadHeaderTimeout = 5 * time.Second // as local/engine serves it
+	gw.Start()
+	defer gw.Close()
+	resp, err := http.Get(gw.URL + "/v1/claims/double11.7f3a?wait=6s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot {
+		t.Fatalf("status %d after a 6 s wait, want the service's 418", resp.StatusCode)
 	}
 }

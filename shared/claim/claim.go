@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -176,11 +177,20 @@ func millis(s string) time.Time {
 }
 
 // setIf updates fields only when the claim is in state ARGV[1], so a late
-// duplicate can never move a claim backwards (settled → reserved).
+// duplicate can never move a claim backwards (settled → reserved), and
+// publishes the claim's state after the update on its campaign's claim
+// events channel, in the same atomic step (see Event).
+//
+//	KEYS: 1 claim, 2 claim events channel
+//	ARGV: 1 required state, 2 claim ttl ms, 3 claim id, 4… field, value pairs
+//
+// It returns 1 when it updated the claim, 0 when the claim was in another
+// state (nothing written, nothing published).
 var setIf = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', KEYS[2], ARGV[3] .. ' ' .. redis.call('HGET', KEYS[1], 'state'))
 return 1`)
 
 // SetQueued records the order number and receipt token of a reserved claim.
@@ -202,13 +212,40 @@ func (s *Store) SetRejected(ctx context.Context, claimID, reason string, at time
 }
 
 func (s *Store) update(ctx context.Context, claimID, from string, fields ...any) error {
-	key, err := s.key(claimID)
-	if err != nil {
-		return err
+	campaign, ok := keyspace.CampaignOfClaim(claimID)
+	if !ok {
+		return fmt.Errorf("claim %q: %w", claimID, ErrNotFound)
 	}
-	args := append([]any{from, TTL.Milliseconds()}, fields...)
-	if err := setIf.Run(ctx, s.rdb, []string{key}, args...).Err(); err != nil {
+	c := s.keys.Campaign(campaign)
+	args := append([]any{from, TTL.Milliseconds(), claimID}, fields...)
+	if err := setIf.Run(ctx, s.rdb, []string{c.Claim(claimID), c.ClaimEvents()}, args...).Err(); err != nil {
 		return fmt.Errorf("update claim %s: %w", claimID, err)
 	}
 	return nil
+}
+
+// Event is one change of a claim's state, as published on its campaign's
+// channel (keyspace Campaign.ClaimEvents) by every script that writes the
+// state: this package's setIf and the pre-deduct script of package stock.
+// The message is "<claim id> <state>", the state being the claim's state
+// after the change. Nothing is published when a claim is created pending.
+// Delivery is Redis Pub/Sub: at most once, to the subscribers connected at
+// that instant, so a subscriber re-reads the record rather than trust a
+// message it may have missed.
+type Event struct {
+	ClaimID string
+	State   string
+}
+
+// Message is e as published.
+func (e Event) Message() string { return e.ClaimID + " " + e.State }
+
+// ParseEvent reads a published message; ok is false for anything else.
+// The state is after the last space (a state never holds one).
+func ParseEvent(msg string) (e Event, ok bool) {
+	i := strings.LastIndexByte(msg, ' ')
+	if i <= 0 || i == len(msg)-1 {
+		return Event{}, false
+	}
+	return Event{ClaimID: msg[:i], State: msg[i+1:]}, true
 }

@@ -203,3 +203,84 @@ func TestFinal(t *testing.T) {
 		}
 	}
 }
+
+// subscribe listens on double11's claim events channel; the subscription
+// is confirmed when it returns.
+func (f *fixture) subscribe(t *testing.T) *redis.PubSub {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ps := f.rdb.Subscribe(ctx, f.keys.Campaign("double11").ClaimEvents())
+	t.Cleanup(func() { _ = ps.Close() })
+	if _, err := ps.ReceiveTimeout(ctx, 5*time.Second); err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+	return ps
+}
+
+// TestStateChangesArePublished: every write through the store publishes
+// the claim's new state in the same script, and a refused write (the claim
+// is in another state) publishes nothing.
+func TestStateChangesArePublished(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ps := f.subscribe(t)
+	a, b := f.pending(t, "a"), f.pending(t, "b")
+	f.reserve(t, b)
+	steps := []struct {
+		name string
+		do   func() error
+		want claim.Event
+	}{
+		{"rejected", func() error { return f.store.SetRejected(ctx, a, "failed", t0) }, claim.Event{ClaimID: a, State: claim.Rejected}},
+		{"queued", func() error { return f.store.SetQueued(ctx, b, "o-1", "tok", t0) }, claim.Event{ClaimID: b, State: claim.Reserved}},
+		{"settled", func() error { return f.store.SetSettled(ctx, b, t0) }, claim.Event{ClaimID: b, State: claim.Settled}},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		msg, err := ps.ReceiveTimeout(ctx, 2*time.Second)
+		if err != nil {
+			t.Fatalf("%s: no event: %v", s.name, err)
+		}
+		m, _ := msg.(*redis.Message)
+		if got, ok := claim.ParseEvent(m.Payload); m == nil || !ok || got != s.want {
+			t.Fatalf("%s: message %v, want %q", s.name, msg, s.want.Message())
+		}
+	}
+	// Refused: a is no longer pending, b no longer reserved.
+	if err := f.store.SetRejected(ctx, a, "failed", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetSettled(ctx, b, t0); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := ps.ReceiveTimeout(ctx, 300*time.Millisecond); err == nil {
+		t.Fatalf("a refused write published %v", msg)
+	}
+}
+
+func TestParseEvent(t *testing.T) {
+	tests := []struct {
+		msg  string
+		want claim.Event
+		ok   bool
+	}{
+		{"double11.k1 reserved", claim.Event{ClaimID: "double11.k1", State: "reserved"}, true},
+		{"odd id rejected", claim.Event{ClaimID: "odd id", State: "rejected"}, true},
+		{"double11.k1", claim.Event{}, false},
+		{" reserved", claim.Event{}, false},
+		{"double11.k1 ", claim.Event{}, false},
+		{"", claim.Event{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := claim.ParseEvent(tt.msg)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ParseEvent(%q) = %+v, %v; want %+v, %v", tt.msg, got, ok, tt.want, tt.ok)
+		}
+		if ok && got.Message() != tt.msg {
+			t.Errorf("Message() = %q, want %q", got.Message(), tt.msg)
+		}
+	}
+}

@@ -25,14 +25,14 @@ import (
 //	ARGV[4]  updated_ms
 //
 // It returns {state before the call ("" when there is no record), 1 when
-// it wrote}.
+// it wrote}. The state stays reserved, so nothing is published: a waiter
+// wakes on a change of state (see Event).
 var queueScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0} end
 if st ~= 'reserved' then return {st, 0} end
 local cur = redis.call('HMGET', KEYS[1], 'order_no', 'token')
 if cur[1] == ARGV[2] and cur[2] == ARGV[3] then return {st, 0} end
--- state change: publish here too (long-poll)
 redis.call('HSET', KEYS[1], 'order_no', ARGV[2], 'token', ARGV[3], 'updated_ms', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return {st, 1}`)
@@ -44,17 +44,19 @@ return {st, 1}`)
 //
 //	KEYS[1]  the claim hash
 //	KEYS[2]  the campaign's inflight hash
+//	KEYS[3]  the campaign's claim events channel
 //	ARGV[1]  TTL of the record, ms
 //	ARGV[2]  claim id (the inflight field)
 //	ARGV[3]  updated_ms
 //
-// It returns 1 when the claim moved to settled.
+// It returns 1 when the claim moved to settled, and then publishes that
+// change (an Event) in the same atomic step.
 var settleScript = redis.NewScript(`
 redis.call('HDEL', KEYS[2], ARGV[2])
 if redis.call('HGET', KEYS[1], 'state') ~= 'reserved' then return 0 end
--- state change: publish here too (long-poll)
 redis.call('HSET', KEYS[1], 'state', 'settled', 'updated_ms', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PUBLISH', KEYS[3], ARGV[2] .. ' settled')
 return 1`)
 
 // Queued is what Queue found and did.
@@ -150,7 +152,7 @@ func (s *Store) settleIn(ctx context.Context, p redis.Pipeliner, st Settlement) 
 		return nil, err
 	}
 	c := s.keys.Campaign(campaign)
-	keys := []string{c.Claim(st.ClaimID), c.Inflight()}
+	keys := []string{c.Claim(st.ClaimID), c.Inflight(), c.ClaimEvents()}
 	args := []any{TTL.Milliseconds(), st.ClaimID, strconv.FormatInt(st.At.UnixMilli(), 10)}
 	return settleScript.EvalSha(ctx, p, keys, args...), nil
 }

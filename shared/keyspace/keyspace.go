@@ -27,6 +27,15 @@ func (s Space) Campaign(id string) Campaign {
 	return Campaign{tag: s.prefix + ":{c:" + id + "}"}
 }
 
+// ClaimEventsPattern matches the ClaimEvents channel of every campaign in
+// this key space (a PSUBSCRIBE pattern; glob characters of the prefix are
+// escaped).
+func (s Space) ClaimEventsPattern() string {
+	return globEscaper.Replace(s.prefix) + ":{c:*}" + claimEvents
+}
+
+var globEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`)
+
 // User returns the keys of one user's wallet.
 func (s Space) User(id string) User {
 	return User{tag: s.prefix + ":{u:" + id + "}"}
@@ -50,6 +59,14 @@ func (c Campaign) Wins() string { return c.tag + ":wins" }
 
 // Claim is the hash recording one claim's state.
 func (c Campaign) Claim(claimID string) string { return c.tag + ":claim:" + claimID }
+
+// ClaimEvents is the Pub/Sub channel where every change of a claim's state
+// in this campaign is published (package claim owns the message format).
+// It is not a key, but it shares the campaign's hash tag, so a script may
+// name it in KEYS and it stays in the campaign's slot on a cluster.
+func (c Campaign) ClaimEvents() string { return c.tag + claimEvents }
+
+const claimEvents = ":claim-events"
 
 // Inflight is the hash claim id → units reserved but not yet settled.
 func (c Campaign) Inflight() string { return c.tag + ":inflight" }

@@ -27,6 +27,7 @@ func TestCampaignKeysShareOneSlot(t *testing.T) {
 		keys := map[string]string{
 			"Meta": c.Meta(), "Stock": c.Stock("phone-x"), "Held": c.Held(), "Wins": c.Wins(),
 			"Claim": c.Claim(keyspace.ClaimID("double11", "7f3a")), "Inflight": c.Inflight(), "Challenge": c.Challenge("ch-1"),
+			"ClaimEvents": c.ClaimEvents(),
 		}
 		seen := make(map[string]string)
 		for name, key := range keys {
@@ -108,6 +109,23 @@ func TestClaimID(t *testing.T) {
 		got, ok := keyspace.CampaignOfClaim(tt.id)
 		if ok != tt.ok || (ok && got != tt.campaign) {
 			t.Errorf("CampaignOfClaim(%q) = %q, %v; want %q, %v", tt.id, got, ok, tt.campaign, tt.ok)
+		}
+	}
+}
+
+func TestClaimEventsPattern(t *testing.T) {
+	tests := []struct{ prefix, channel, pattern string }{
+		{"surge", "surge:{c:double11}:claim-events", "surge:{c:*}:claim-events"},
+		{"t-1a2b:", "t-1a2b::{c:double11}:claim-events", "t-1a2b::{c:*}:claim-events"},
+		{"a*b?[x]", "a*b?[x]:{c:double11}:claim-events", `a\*b\?\[x\]:{c:*}:claim-events`},
+	}
+	for _, tt := range tests {
+		s := keyspace.New(tt.prefix)
+		if got := s.Campaign("double11").ClaimEvents(); got != tt.channel {
+			t.Errorf("prefix %q: ClaimEvents %q, want %q", tt.prefix, got, tt.channel)
+		}
+		if got := s.ClaimEventsPattern(); got != tt.pattern {
+			t.Errorf("prefix %q: ClaimEventsPattern %q, want %q", tt.prefix, got, tt.pattern)
 		}
 	}
 }

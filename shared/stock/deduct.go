@@ -69,7 +69,7 @@ func (d *Deducter) Deduct(ctx context.Context, req Request) (Decision, error) {
 // scriptInput is the KEYS and ARGV of the pre-deduct script for req.
 func (d *Deducter) scriptInput(req Request) (keys []string, args []any) {
 	c := d.keys.Campaign(req.CampaignID)
-	keys = []string{c.Meta(), c.Stock(req.SKU), c.Held(), c.Wins(), c.Claim(req.ClaimID), c.Inflight()}
+	keys = []string{c.Meta(), c.Stock(req.SKU), c.Held(), c.Wins(), c.Claim(req.ClaimID), c.Inflight(), c.ClaimEvents()}
 	return keys, []any{req.Now.UnixMilli(), req.Qty, req.UserID, req.SKU, req.ClaimID, claim.TTL.Milliseconds(),
 		d.keys.SoldOut(), req.CampaignID}
 }

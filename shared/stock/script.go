@@ -14,9 +14,12 @@ const (
 // deductLua decides one claim atomically. The claim record fields are those
 // of package claim; the meta fields those of Warm.
 //
-//	KEYS: 1 meta, 2 stock(sku), 3 held, 4 wins, 5 claim, 6 inflight
+//	KEYS: 1 meta, 2 stock(sku), 3 held, 4 wins, 5 claim, 6 inflight, 7 claim events channel
 //	ARGV: 1 now ms, 2 qty, 3 user, 4 sku, 5 claim id, 6 claim ttl ms,
 //	      7 sold-out channel, 8 campaign id
+//
+// Each decision it records is published on KEYS[7] as a claim.Event
+// ("<claim id> <state>"); a claim decided already publishes nothing.
 //
 // It returns {state, reason, seq, first_slot, pay_by_ms, reserved_ms}.
 // When it takes a SKU's last unit, or finds none left, it publishes
@@ -45,6 +48,7 @@ local function gone()
 end
 local function reject(reason)
   record({'state', 'rejected', 'reason', reason})
+  redis.call('PUBLISH', KEYS[7], ARGV[5] .. ' rejected')
   return {'rejected', reason, 0, 0, 0, 0}
 end
 
@@ -76,6 +80,7 @@ local pay_by = now + (tonumber(m[4]) or 0)
 redis.call('HSET', KEYS[6], ARGV[5], qty)
 record({'state', 'reserved', 'seq', seq, 'first_slot', first,
   'pay_by_ms', string.format('%.0f', pay_by), 'reserved_ms', ARGV[1]})
+redis.call('PUBLISH', KEYS[7], ARGV[5] .. ' reserved')
 return {'reserved', '', seq, first, pay_by, now}
 `
 
