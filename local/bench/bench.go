@@ -74,12 +74,15 @@ type Config struct {
 
 // Report is one run, JSON-serialisable (.surge/bench/latest.json).
 type Report struct {
-	Machine   Machine            `json:"machine"`
-	Size      Size               `json:"size"`
-	Baselines []baseline.Figure  `json:"baselines"`
-	Stages    []baseline.Figure  `json:"stages"`
-	Click     *ClickPhase        `json:"click,omitempty"`
-	Crowd     *crowd.Result      `json:"crowd,omitempty"`
+	Machine   Machine           `json:"machine"`
+	Size      Size              `json:"size"`
+	Baselines []baseline.Figure `json:"baselines"`
+	Stages    []baseline.Figure `json:"stages"`
+	Click     *ClickPhase       `json:"click,omitempty"`
+	Crowd     *crowd.Result     `json:"crowd,omitempty"`
+	// OpenCrowd is an open-loop crowd at half the closed loop's accepted
+	// rate: the decision latency a crowd sees below saturation.
+	OpenCrowd *crowd.Result      `json:"open_crowd,omitempty"`
 	CrowdCPU  map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
 	Broker    []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd
 	Stalls    []Stall            `json:"stalls,omitempty"`            // triggers that delivered nothing while events waited
@@ -92,10 +95,13 @@ type Report struct {
 // Failed reports whether an invariant of the crowd run did not hold: the
 // only thing that fails make bench. Speed never does.
 func (r Report) Failed() []crowd.Check {
-	if r.Crowd == nil {
-		return nil
+	var failed []crowd.Check
+	for _, c := range []*crowd.Result{r.Crowd, r.OpenCrowd} {
+		if c != nil {
+			failed = append(failed, c.Failed()...)
+		}
 	}
-	return r.Crowd.Failed()
+	return failed
 }
 
 // The steps of a run, in order, as -only names them.
@@ -104,6 +110,7 @@ const (
 	StepStages    = "stages"
 	StepClick     = "click"
 	StepCrowd     = "crowd"
+	StepOpenCrowd = "open-crowd"
 )
 
 // Run measures the baselines, the stages, the click phase and the crowd, in
@@ -116,7 +123,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	steps := []struct {
 		name string
 		run  func(context.Context) error
-	}{{StepBaselines, r.baselines}, {StepStages, r.stages}, {StepClick, r.click}, {StepCrowd, r.crowd}}
+	}{{StepBaselines, r.baselines}, {StepStages, r.stages}, {StepClick, r.click}, {StepCrowd, r.crowd}, {StepOpenCrowd, r.openCrowd}}
 	for _, step := range steps {
 		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, step.name) {
 			r.skip(step.name, "not asked for (-only)")

@@ -61,6 +61,38 @@ func (r *runner) crowd(ctx context.Context) error {
 	return nil
 }
 
+// openCrowd runs a crowd open loop at half the accepted rate the closed
+// loop reached, for about 20 s, to measure how long a buyer waits for the
+// decision when the engine is not saturated. Skipped when the crowd ran
+// open loop already or did not run.
+func (r *runner) openCrowd(ctx context.Context) error {
+	closed := r.rep.Crowd
+	if closed == nil || r.cfg.Size.Rate > 0 {
+		r.skip(StepOpenCrowd, "no closed-loop crowd to take half the rate of")
+		return nil
+	}
+	rate := closed.Throughput.AcceptedPerSec / 2
+	users := min(max(int(rate*20), 1000), r.cfg.Size.Users)
+	id, err := campaignID("open-")
+	if err != nil {
+		return err
+	}
+	r.logf("crowd    open loop: %d users for %d units at %.0f arrivals/s", users, users/10, rate)
+	res, err := crowd.Run(ctx, crowd.Config{
+		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
+		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1},
+		Users:    users, Rate: rate, Concurrency: r.cfg.Size.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU,
+	})
+	if err != nil {
+		return err
+	}
+	r.rep.OpenCrowd = &res
+	d := res.Latency.Decide
+	r.logf("crowd    open loop: decide p50 %.0f ms, p99 %.0f ms; %d invariants failed", d.P50, d.P99, len(res.Failed()))
+	return nil
+}
+
 func loop(rate float64) string {
 	if rate > 0 {
 		return "open"

@@ -43,6 +43,9 @@ func Print(w io.Writer, rep Report) error {
 	if rep.Crowd != nil {
 		printCrowd(w, rep)
 	}
+	if rep.OpenCrowd != nil {
+		printOpenCrowd(w, rep.OpenCrowd)
+	}
 	printHotspots(w, rep.Hotspots)
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(w, "not measured: %s\n", s)
@@ -74,6 +77,25 @@ func printCrowd(w io.Writer, rep Report) {
 		return
 	}
 	fmt.Fprintf(w, "  invariants: all %d held\n", len(c.Invariants))
+}
+
+// printOpenCrowd gives the decision latency below saturation.
+func printOpenCrowd(w io.Writer, c *crowd.Result) {
+	n := c.Counts
+	fmt.Fprintf(w, "\nOPEN-LOOP CROWD at half the closed loop's accepted rate: %d users at %.0f arrivals/s for %d units; %d winners, %d rejected\n",
+		c.Users, c.Rate, c.Campaign.Stock, n.Winners, n.Rejected)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  decision latency ms\tp50\tp90\tp99\tmax\t")
+	for _, l := range []struct {
+		name string
+		p    crowd.Percentiles
+	}{{"every claim", c.Latency.Decide}, {"winners", c.Latency.WinDecide}, {"sold out", c.Latency.SoldOutDecide}} {
+		fmt.Fprintf(tw, "  %s\t%.1f\t%.1f\t%.1f\t%.1f\t\n", l.name, l.p.P50, l.p.P90, l.p.P99, l.p.Max)
+	}
+	_ = tw.Flush()
+	for _, f := range c.Failed() {
+		fmt.Fprintf(w, "  INVARIANT FAILED %s: %s\n", f.Name, f.Detail)
+	}
 }
 
 // printBroker names each trigger's peak backlog and every stall.

@@ -70,7 +70,7 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	clickWindow := fs.Duration("click-window", 0, "each window of the click phase (overrides the profile's 15s)")
 	clickConns := fs.Int("click-conns", 0, "keep-alive connections of the click phase (overrides the profile's 100)")
 	skipClick := fs.Bool("skip-click", false, "skip the click phase")
-	only := fs.String("only", "", "run only these steps, comma-separated: baselines,stages,click,crowd")
+	only := fs.String("only", "", "run only these steps, comma-separated: baselines,stages,click,crowd,open-crowd")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
