@@ -80,8 +80,8 @@ type Report struct {
 	Stages    []baseline.Figure `json:"stages"`
 	Click     *ClickPhase       `json:"click,omitempty"`
 	Crowd     *crowd.Result     `json:"crowd,omitempty"`
-	// OpenCrowd is an open-loop crowd at half the closed loop's accepted
-	// rate: the decision latency a crowd sees below saturation.
+	// OpenCrowd is an open-loop crowd at half the rate the closed loop
+	// decided wins at: the decision latency a crowd sees below saturation.
 	OpenCrowd *crowd.Result      `json:"open_crowd,omitempty"`
 	CrowdCPU  map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
 	Broker    []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd

@@ -61,17 +61,21 @@ func (r *runner) crowd(ctx context.Context) error {
 	return nil
 }
 
-// openCrowd runs a crowd open loop at half the accepted rate the closed
-// loop reached, for about 20 s, to measure how long a buyer waits for the
-// decision when the engine is not saturated. Skipped when the crowd ran
-// open loop already or did not run.
+// openCrowd runs a crowd open loop at half the rate the closed loop
+// decided wins at (while stock remained every arrival is a win, the
+// costlier path), for about 20 s, to measure how long a buyer waits for
+// the decision when the engine is not saturated. Skipped when the crowd
+// ran open loop already or did not run.
 func (r *runner) openCrowd(ctx context.Context) error {
 	closed := r.rep.Crowd
 	if closed == nil || r.cfg.Size.Rate > 0 {
 		r.skip(StepOpenCrowd, "no closed-loop crowd to take half the rate of")
 		return nil
 	}
-	rate := closed.Throughput.AcceptedPerSec / 2
+	rate := closed.Throughput.Win.DecidedPerSec / 2
+	if rate <= 0 {
+		rate = closed.Throughput.AcceptedPerSec / 2
+	}
 	users := min(max(int(rate*20), 1000), r.cfg.Size.Users)
 	id, err := campaignID("open-")
 	if err != nil {

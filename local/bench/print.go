@@ -82,7 +82,7 @@ func printCrowd(w io.Writer, rep Report) {
 // printOpenCrowd gives the decision latency below saturation.
 func printOpenCrowd(w io.Writer, c *crowd.Result) {
 	n := c.Counts
-	fmt.Fprintf(w, "\nOPEN-LOOP CROWD at half the closed loop's accepted rate: %d users at %.0f arrivals/s for %d units; %d winners, %d rejected\n",
+	fmt.Fprintf(w, "\nOPEN-LOOP CROWD at half the closed loop's win rate: %d users at %.0f arrivals/s for %d units; %d winners, %d rejected\n",
 		c.Users, c.Rate, c.Campaign.Stock, n.Winners, n.Rejected)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  decision latency ms\tp50\tp90\tp99\tmax\t")
