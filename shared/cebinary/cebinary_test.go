@@ -185,4 +185,3 @@ func TestSetHeadersRefusesV03(t *testing.T) {
 		t.Errorf("SetHeaders of a 0.3 event: err = %v; want ErrNotV1", err)
 	}
 }
-
