@@ -3,6 +3,7 @@ package broker
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -26,13 +27,13 @@ import (
 // cost measured (ns/op with the cores busy, allocs/op of the whole
 // process) is the broker's and its clients'.
 func BenchmarkWinPath(b *testing.B) {
-	var delivered atomic.Int64
-	replier := httptest.NewServer(replyReserved(b))
+	var delivered, dials atomic.Int64
+	replier := countedServer(replyReserved(b), &dials)
 	defer replier.Close()
-	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	sink := countedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		delivered.Add(1)
 		w.WriteHeader(http.StatusAccepted)
-	}))
+	}), &dials)
 	defer sink.Close()
 	url := benchBroker(b, replier.URL, sink.URL)
 	header, body := binaryRequest(b, claim("bench"))
@@ -51,6 +52,19 @@ func BenchmarkWinPath(b *testing.B) {
 		time.Sleep(time.Millisecond)
 	}
 	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(dials.Load()), "delivery-conns")
+}
+
+// countedServer serves h and counts the connections opened to it.
+func countedServer(h http.Handler, conns *atomic.Int64) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	return srv
 }
 
 // cpuTime is the CPU time, user and system, the process has used so far.
