@@ -1,8 +1,8 @@
 package broker
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +12,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/surgekit/surge/shared/cebinary"
 )
 
 // maxReplyBytes bounds a reply event read from a subscriber.
@@ -46,22 +48,23 @@ func (r result) retryable() bool {
 
 // handle delivers one message and settles it (ack, nak or dead letter).
 func (d *dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
-	_ = msg.InProgress() // restart AckWait: the message may have waited for a worker
-	var e event.Event
-	if err := json.Unmarshal(msg.Data(), &e); err != nil {
+	// No InProgress here: fetch pulls only as many messages as there are
+	// free workers, so AckWait starts as the handling does.
+	e, err := decodeStored(msg.Headers(), msg.Data())
+	if err != nil {
 		d.log.ErrorContext(ctx, "undecodable stored event dropped", "trigger", d.route.name, "err", err)
 		_ = msg.Term()
 		return
 	}
-	if !matches(&e, d.route.filter) {
-		d.ack(ctx, msg, &e)
+	if !matches(e, d.route.filter) {
+		d.ack(ctx, msg, e)
 		return
 	}
 	attempt := uint64(1)
 	if md, err := msg.Metadata(); err == nil {
 		attempt = md.NumDelivered
 	}
-	d.settle(ctx, msg, &e, attempt, d.deliverCopies(ctx, &e))
+	d.settle(ctx, msg, e, attempt, d.deliverCopies(ctx, e))
 }
 
 // deliverCopies delivers e once (twice in duplicate mode, one after the
@@ -87,7 +90,7 @@ func (d *dispatcher) deliverCopies(ctx context.Context, e *event.Event) result {
 func (d *dispatcher) send(ctx context.Context, url string, e *event.Event) result {
 	ctx, cancel := context.WithTimeout(ctx, d.route.timeout)
 	defer cancel()
-	req, err := cehttp.NewHTTPRequestFromEvent(ctx, url, *e)
+	req, err := newRequest(ctx, url, e)
 	if err != nil {
 		return result{err: fmt.Errorf("encode request: %w", err)}
 	}
@@ -106,15 +109,30 @@ func (d *dispatcher) send(ctx context.Context, url string, e *event.Event) resul
 	return res
 }
 
+// newRequest is the POST of e to url in binary mode: built directly for a
+// 1.0 event, by the sdk otherwise.
+func newRequest(ctx context.Context, url string, e *event.Event) (*http.Request, error) {
+	if _, ok := e.Context.(*event.EventContextV1); !ok {
+		return cehttp.NewHTTPRequestFromEvent(ctx, url, *e)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(e.Data()))
+	if err != nil {
+		return nil, err
+	}
+	if err := cebinary.SetHeaders(req.Header, e); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
 // readReply returns the CloudEvent in a 2xx response, or nil if there is
 // none. A malformed reply event is an error (not retried: it would be
 // malformed again).
 func readReply(ctx context.Context, resp *http.Response) (*event.Event, error) {
-	msg := cehttp.NewMessage(resp.Header, io.NopCloser(io.LimitReader(resp.Body, maxReplyBytes)))
-	if msg.ReadEncoding() == binding.EncodingUnknown {
+	reply, err := decodeReply(ctx, resp)
+	if reply == nil && err == nil {
 		return nil, nil
 	}
-	reply, err := binding.ToEvent(ctx, msg)
 	if err == nil {
 		err = reply.Validate()
 	}
@@ -125,3 +143,37 @@ func readReply(ctx context.Context, resp *http.Response) (*event.Event, error) {
 }
 
 var errBadReply = errors.New("invalid reply event")
+
+// decodeReply decodes a binary-mode 1.0 reply with cebinary and any other
+// with the sdk; it returns nil, nil when the response carries no event.
+func decodeReply(ctx context.Context, resp *http.Response) (*event.Event, error) {
+	if !cebinary.IsBinaryV1(resp.Header) {
+		msg := cehttp.NewMessage(resp.Header, io.NopCloser(io.LimitReader(resp.Body, maxReplyBytes)))
+		if msg.ReadEncoding() == binding.EncodingUnknown {
+			return nil, nil
+		}
+		return binding.ToEvent(ctx, msg)
+	}
+	body, err := readBounded(resp.Body, resp.ContentLength, maxReplyBytes)
+	if err != nil {
+		return nil, err
+	}
+	return cebinary.Decode(resp.Header, body)
+}
+
+// readBounded reads at most limit bytes of body, n of them at once when
+// its length n is known and within the limit.
+func readBounded(body io.Reader, n, limit int64) ([]byte, error) {
+	if n <= 0 || n > limit {
+		b, err := io.ReadAll(io.LimitReader(body, limit))
+		if err != nil {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		return b, nil
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(body, b); err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	return b, nil
+}

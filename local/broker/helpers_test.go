@@ -60,7 +60,7 @@ func or(s, def string) string {
 }
 
 // writeManifests writes docs as one multi-document YAML file in a new dir.
-func writeManifests(t *testing.T, docs ...map[string]any) string {
+func writeManifests(t testing.TB, docs ...map[string]any) string {
 	t.Helper()
 	var buf bytes.Buffer
 	for _, d := range docs {
@@ -202,7 +202,7 @@ func do(t *testing.T, req *http.Request) int {
 	return resp.StatusCode
 }
 
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {

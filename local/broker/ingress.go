@@ -12,6 +12,8 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/surgekit/surge/shared/cebinary"
 )
 
 // ingester stores events into the stream: from HTTP ingress, from
@@ -27,15 +29,15 @@ func (g ingester) ingest(ctx context.Context, e *event.Event, dedup bool) error 
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(e)
+	msg, err := storedMsg(subject, e)
 	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
+		return err
 	}
 	id := ""
 	if dedup {
 		id = dedupID(e)
 	}
-	return g.store.publish(ctx, subject, data, id)
+	return g.store.publish(ctx, msg, id)
 }
 
 // ingressHandler accepts CloudEvents over HTTP, binary or structured.
@@ -73,7 +75,7 @@ func (h ingressHandler) readEvent(w http.ResponseWriter, r *http.Request) (*even
 	if r.ContentLength > h.maxBytes {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", h.maxBytes)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBytes), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -81,8 +83,7 @@ func (h ingressHandler) readEvent(w http.ResponseWriter, r *http.Request) (*even
 		}
 		return nil, http.StatusBadRequest, fmt.Errorf("read body: %w", err)
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	e, err := cehttp.NewEventFromHTTPRequest(r)
+	e, err := decodeRequest(r, body)
 	if err != nil {
 		return nil, http.StatusBadRequest, fmt.Errorf("not a CloudEvent: %w", err)
 	}
@@ -90,6 +91,30 @@ func (h ingressHandler) readEvent(w http.ResponseWriter, r *http.Request) (*even
 		return nil, http.StatusBadRequest, fmt.Errorf("invalid CloudEvent: %w", err)
 	}
 	return e, 0, nil
+}
+
+// readBody reads a body of length n at once when n is known, else until
+// EOF (or the MaxBytesReader's error).
+func readBody(body io.Reader, n int64) ([]byte, error) {
+	if n <= 0 {
+		return io.ReadAll(body)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(body, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// decodeRequest decodes the event of r, whose body has been read: binary
+// mode 1.0 with cebinary, anything else (structured, batch, 0.3) with the
+// sdk.
+func decodeRequest(r *http.Request, body []byte) (*event.Event, error) {
+	if cebinary.IsBinaryV1(r.Header) {
+		return cebinary.Decode(r.Header, body)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return cehttp.NewEventFromHTTPRequest(r)
 }
 
 func errorCode(status int) string {

@@ -87,18 +87,17 @@ func (s *store) connect(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// publish stores one encoded event and returns once JetStream acknowledged
-// it. A non-empty msgID makes JetStream drop re-sends within its window.
-func (s *store) publish(ctx context.Context, subject string, data []byte, msgID string) error {
-	msg := nats.NewMsg(subject)
-	msg.Data = data
+// publish stores one encoded event (see storedMsg) and returns once
+// JetStream acknowledged it. A non-empty msgID makes JetStream drop
+// re-sends within its window.
+func (s *store) publish(ctx context.Context, msg *nats.Msg, msgID string) error {
 	var opts []jetstream.PublishOpt
 	if msgID != "" {
 		opts = append(opts, jetstream.WithMsgID(msgID))
 	}
 	js := s.pubs[(s.next.Add(1)-1)%uint64(len(s.pubs))]
 	if _, err := js.PublishMsg(ctx, msg, opts...); err != nil {
-		return fmt.Errorf("publish %s: %w", subject, err)
+		return fmt.Errorf("publish %s: %w", msg.Subject, err)
 	}
 	return nil
 }
