@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,7 +89,7 @@ func (d *dispatcher) deliverCopies(ctx context.Context, e *event.Event) result {
 func (d *dispatcher) send(ctx context.Context, url string, e *event.Event) result {
 	ctx, cancel := context.WithTimeout(ctx, d.route.timeout)
 	defer cancel()
-	req, err := newRequest(ctx, url, e)
+	req, err := cebinary.NewRequest(ctx, url, e)
 	if err != nil {
 		return result{err: fmt.Errorf("encode request: %w", err)}
 	}
@@ -107,22 +106,6 @@ func (d *dispatcher) send(ctx context.Context, url string, e *event.Event) resul
 	}
 	res.reply, res.err = readReply(ctx, resp)
 	return res
-}
-
-// newRequest is the POST of e to url in binary mode: built directly for a
-// 1.0 event, by the sdk otherwise.
-func newRequest(ctx context.Context, url string, e *event.Event) (*http.Request, error) {
-	if _, ok := e.Context.(*event.EventContextV1); !ok {
-		return cehttp.NewHTTPRequestFromEvent(ctx, url, *e)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(e.Data()))
-	if err != nil {
-		return nil, err
-	}
-	if err := cebinary.SetHeaders(req.Header, e); err != nil {
-		return nil, err
-	}
-	return req, nil
 }
 
 // readReply returns the CloudEvent in a 2xx response, or nil if there is

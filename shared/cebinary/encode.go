@@ -1,12 +1,15 @@
 package cebinary
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/cloudevents/sdk-go/v2/types"
 )
 
@@ -72,4 +75,20 @@ func upper(c byte) byte {
 		return c - 'a' + 'A'
 	}
 	return c
+}
+
+// NewRequest is the POST of e to url in binary mode: built directly for a
+// 1.0 event, by the sdk otherwise.
+func NewRequest(ctx context.Context, url string, e *event.Event) (*http.Request, error) {
+	if _, ok := e.Context.(*event.EventContextV1); !ok {
+		return cehttp.NewHTTPRequestFromEvent(ctx, url, *e)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(e.Data()))
+	if err != nil {
+		return nil, err
+	}
+	if err := SetHeaders(req.Header, e); err != nil {
+		return nil, err
+	}
+	return req, nil
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/surgekit/surge/shared/cebinary"
 )
 
 // sinkConns is how many idle keep-alive connections a Sink keeps to the
@@ -35,7 +36,7 @@ func NewSink(url string) (*Sink, error) {
 // Send returns nil only when the broker acknowledged (stored) the event:
 // it answered 2xx. The caller's ctx bounds the whole exchange.
 func (s *Sink) Send(ctx context.Context, e event.Event) error {
-	req, err := cehttp.NewHTTPRequestFromEvent(ctx, s.url, e)
+	req, err := cebinary.NewRequest(ctx, s.url, &e)
 	if err != nil {
 		return fmt.Errorf("send %s %s: encode: %w", e.Type(), e.ID(), err)
 	}
