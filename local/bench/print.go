@@ -58,15 +58,7 @@ func printCrowd(w io.Writer, rep Report) {
 	n := c.Counts
 	fmt.Fprintf(w, "\nCROWD: %d clicks (%d users, %d units, %s loop) in %.1f s; %d winners, %d settled, %d rejected %v\n",
 		n.Clicks, c.Users, c.Campaign.Stock, c.Mode, c.Seconds, n.Winners, n.Settled, n.Rejected, n.Reasons)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  latency ms\tp50\tp90\tp99\tmax\t")
-	for _, l := range []struct {
-		name string
-		p    crowd.Percentiles
-	}{{"accept", c.Latency.Accept}, {"decide", c.Latency.Decide}, {"settle", c.Latency.Settle}} {
-		fmt.Fprintf(tw, "  %s\t%.1f\t%.1f\t%.1f\t%.1f\t\n", l.name, l.p.P50, l.p.P90, l.p.P99, l.p.Max)
-	}
-	_ = tw.Flush()
+	printLatencies(w, "latency ms", []latencyRow{{"accept", c.Latency.Accept}, {"decide", c.Latency.Decide}, {"settle", c.Latency.Settle}})
 	fmt.Fprintf(w, "  server CPU %.2f ms per claim on %d cores (%s); errors %v\n",
 		c.ServerCPUPerClaimMicros/1000, c.Cores, byProcess(rep.CrowdCPU, 6), c.Errors)
 	printBroker(w, rep)
@@ -79,20 +71,29 @@ func printCrowd(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "  invariants: all %d held\n", len(c.Invariants))
 }
 
+// latencyRow is one line of a latency table.
+type latencyRow struct {
+	name string
+	p    crowd.Percentiles
+}
+
+// printLatencies writes rows as a table of percentiles under title.
+func printLatencies(w io.Writer, title string, rows []latencyRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "  %s\tp50\tp90\tp99\tmax\t\n", title)
+	for _, l := range rows {
+		fmt.Fprintf(tw, "  %s\t%.1f\t%.1f\t%.1f\t%.1f\t\n", l.name, l.p.P50, l.p.P90, l.p.P99, l.p.Max)
+	}
+	_ = tw.Flush()
+}
+
 // printOpenCrowd gives the decision latency below saturation.
 func printOpenCrowd(w io.Writer, c *crowd.Result) {
 	n := c.Counts
 	fmt.Fprintf(w, "\nOPEN-LOOP CROWD at half the closed loop's win rate: %d users at %.0f arrivals/s for %d units; %d winners, %d rejected\n",
 		c.Users, c.Rate, c.Campaign.Stock, n.Winners, n.Rejected)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  decision latency ms\tp50\tp90\tp99\tmax\t")
-	for _, l := range []struct {
-		name string
-		p    crowd.Percentiles
-	}{{"every claim", c.Latency.Decide}, {"winners", c.Latency.WinDecide}, {"sold out", c.Latency.SoldOutDecide}} {
-		fmt.Fprintf(tw, "  %s\t%.1f\t%.1f\t%.1f\t%.1f\t\n", l.name, l.p.P50, l.p.P90, l.p.P99, l.p.Max)
-	}
-	_ = tw.Flush()
+	printLatencies(w, "decision latency ms",
+		[]latencyRow{{"every claim", c.Latency.Decide}, {"winners", c.Latency.WinDecide}, {"sold out", c.Latency.SoldOutDecide}})
 	for _, f := range c.Failed() {
 		fmt.Fprintf(w, "  INVARIANT FAILED %s: %s\n", f.Name, f.Detail)
 	}
