@@ -17,8 +17,9 @@ up:
 test: vet lint validate
 	$(GO) test $(TEST_FLAGS) ./...
 
-## bench: baselines, each function as a stage and a crowd of 20,000 users for 2,000 units, measured in one run
-## (under 5 min); writes .surge/bench/latest.json and latest.png. BENCH_FLAGS=-large: 100,000 users, 10,000 units
+## bench: baselines, each function as a stage, the click phase (win and sold out, at the gateway and at captcha),
+## a crowd of 20,000 users for 2,000 units and an open-loop crowd, measured in one run (about 3 min); writes
+## .surge/bench/latest.json and latest.png. BENCH_FLAGS=-large: 100,000 users, 10,000 units; -only click: one step
 BENCH_FLAGS ?=
 bench:
 	$(GO) run ./local/cmd/bench $(BENCH_FLAGS)
