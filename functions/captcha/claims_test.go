@@ -38,29 +38,35 @@ func TestBadClaimsChangeNothing(t *testing.T) {
 		body               any
 		want               int
 		code               string
+		header             []string
 	}{
-		{"no jwt", "open", "", ok, 401, "unauthorized"},
-		{"forged jwt", "open", signed(t, jwt.SigningMethodHS256, []byte("other"), "alice", time.Hour), ok, 401, "unauthorized"},
-		{"alg none", "open", signed(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "alice", time.Hour), ok, 401, "unauthorized"},
-		{"expired jwt", "open", signed(t, jwt.SigningMethodHS256, jwtSecret, "alice", -time.Hour), ok, 401, "unauthorized"},
-		{"unknown campaign", "nope", alice, ok, 404, "campaign_not_found"},
-		{"invalid campaign id", "No.Pe", alice, ok, 404, "campaign_not_found"},
-		{"malformed json", "open", alice, []byte(`{"sku": "cup", "qty":`), 400, "malformed_json"},
-		{"unknown field", "open", alice, map[string]any{"sku": "cup", "qty": 1, "price": 0}, 400, "malformed_json"},
-		{"trailing data", "open", alice, []byte(`{"sku":"cup","qty":1}{}`), 400, "malformed_json"},
-		{"missing sku", "open", alice, map[string]any{"qty": 1}, 400, "missing_sku"},
-		{"missing qty", "open", alice, map[string]any{"sku": "cup"}, 400, "invalid_qty"},
-		{"negative qty", "open", alice, map[string]any{"sku": "cup", "qty": -1}, 400, "invalid_qty"},
-		{"qty above limit", "open", alice, map[string]any{"sku": "cup", "qty": 3}, 400, "qty_over_limit"},
-		{"unknown sku", "open", alice, map[string]any{"sku": "plate", "qty": 1}, 400, "unknown_sku"},
-		{"oversized body", "open", alice, []byte(big), 413, "body_too_large"},
-		{"captcha missing", "guarded", alice, ok, 400, "challenge_required"},
-		{"captcha answer missing", "guarded", alice, map[string]any{"sku": "cup", "qty": 1, "challenge_id": "x"}, 400, "challenge_required"},
-		{"unknown challenge", "guarded", alice, map[string]any{"sku": "cup", "qty": 1, "challenge_id": "abc", "answer": "1"}, 410, "challenge_gone"},
+		{"no jwt", "open", "", ok, 401, "unauthorized", nil},
+		{"forged jwt", "open", signed(t, jwt.SigningMethodHS256, []byte("other"), "alice", time.Hour), ok, 401, "unauthorized", nil},
+		{"alg none", "open", signed(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "alice", time.Hour), ok, 401, "unauthorized", nil},
+		{"expired jwt", "open", signed(t, jwt.SigningMethodHS256, jwtSecret, "alice", -time.Hour), ok, 401, "unauthorized", nil},
+		{"unknown campaign", "nope", alice, ok, 404, "campaign_not_found", nil},
+		{"invalid campaign id", "No.Pe", alice, ok, 404, "campaign_not_found", nil},
+		{"malformed json", "open", alice, []byte(`{"sku": "cup", "qty":`), 400, "malformed_json", nil},
+		{"unknown field", "open", alice, map[string]any{"sku": "cup", "qty": 1, "price": 0}, 400, "malformed_json", nil},
+		{"trailing data", "open", alice, []byte(`{"sku":"cup","qty":1}{}`), 400, "malformed_json", nil},
+		{"stray closing brace", "open", alice, []byte(`{"sku":"cup","qty":1}}`), 400, "malformed_json", nil},
+		{"stray closing bracket", "open", alice, []byte(`{"sku":"cup","qty":1}]`), 400, "malformed_json", nil},
+		{"text/plain body", "open", alice, ok, 415, "unsupported_media_type", []string{"Content-Type", "text/plain"}},
+		{"no content type", "open", alice, ok, 415, "unsupported_media_type", []string{"Content-Type", ""}},
+		{"json with charset", "open", alice, []byte(`{"sku":"cup","qty":0}`), 400, "invalid_qty", []string{"Content-Type", "application/json; charset=utf-8"}},
+		{"missing sku", "open", alice, map[string]any{"qty": 1}, 400, "missing_sku", nil},
+		{"missing qty", "open", alice, map[string]any{"sku": "cup"}, 400, "invalid_qty", nil},
+		{"negative qty", "open", alice, map[string]any{"sku": "cup", "qty": -1}, 400, "invalid_qty", nil},
+		{"qty above limit", "open", alice, map[string]any{"sku": "cup", "qty": 3}, 400, "qty_over_limit", nil},
+		{"unknown sku", "open", alice, map[string]any{"sku": "plate", "qty": 1}, 400, "unknown_sku", nil},
+		{"oversized body", "open", alice, []byte(big), 413, "body_too_large", nil},
+		{"captcha missing", "guarded", alice, ok, 400, "challenge_required", nil},
+		{"captcha answer missing", "guarded", alice, map[string]any{"sku": "cup", "qty": 1, "challenge_id": "x"}, 400, "challenge_required", nil},
+		{"unknown challenge", "guarded", alice, map[string]any{"sku": "cup", "qty": 1, "challenge_id": "abc", "answer": "1"}, 410, "challenge_gone", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w := fx.call(t, "/v1/campaigns/"+tc.path+"/claims", tc.bearer, tc.body)
+			w := fx.call(t, "/v1/campaigns/"+tc.path+"/claims", tc.bearer, tc.body, tc.header...)
 			if w.Code != tc.want || httpapitest.ErrorCode(w) != tc.code {
 				t.Fatalf("status %d %s; want %d %s", w.Code, w.Body, tc.want, tc.code)
 			}

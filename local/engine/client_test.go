@@ -196,6 +196,7 @@ func (c *client) post(campaignID, user, tok string, body []byte) (accepted, int,
 	if err != nil {
 		return a, 0, err
 	}
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Idempotency-Key", "click-"+user)
 	resp, err := c.http.Do(req)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 )
 
@@ -56,8 +57,13 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // DecodeJSON reads a JSON object of at most MaxBodyBytes into v, rejecting
-// unknown fields and trailing data: 413 when too large, 400 when malformed.
+// unknown fields and trailing data: 415 unless the Content-Type is
+// application/json (parameters such as charset allowed), 413 when too
+// large, 400 when malformed.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as Content-Type: application/json")
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -71,8 +77,16 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return Errorf(http.StatusBadRequest, "malformed_json", "%v", err)
 	}
-	if dec.More() {
+	// Not dec.More(): it is false at a stray '}' or ']', which Token reports
+	// as an error (or a delimiter) instead of io.EOF.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Errorf(http.StatusBadRequest, "malformed_json", "trailing data after the JSON object")
 	}
 	return nil
+}
+
+// isJSON reports whether a Content-Type names application/json.
+func isJSON(contentType string) bool {
+	media, _, err := mime.ParseMediaType(contentType)
+	return err == nil && media == "application/json"
 }

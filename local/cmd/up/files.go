@@ -62,14 +62,14 @@ Surge is up at %[1]s   (logs: %[2]s/logs, Ctrl-C stops, data is kept)
 
   . .surge/env
   # a sale that opens now: 100 phones, one per user
-  curl -s -XPOST $SURGE_URL/v1/campaigns -H "Authorization: Bearer $SURGE_ADMIN_TOKEN" -d '{
+  curl -s -XPOST $SURGE_URL/v1/campaigns -H "Authorization: Bearer $SURGE_ADMIN_TOKEN" -H "Content-Type: application/json" -d '{
     "id":"demo","kind":"sale","title":"Demo","items":[{"sku":"phone-x","stock":100,"price":99900}],
     "per_user_limit":1,"starts_at":"'$(date -u +%%FT%%TZ)'","ends_at":"2099-01-01T00:00:00Z",
     "payment_window":"10m","captcha":false}'
   curl -s -XPOST $SURGE_URL/v1/campaigns/demo/warmup -H "Authorization: Bearer $SURGE_ADMIN_TOKEN"
   # a user token (HS256, sub = user id)
   TOKEN=$(go run ./local/cmd/jwt -user alice)
-  curl -s -XPOST $SURGE_URL/v1/campaigns/demo/claims -H "Authorization: Bearer $TOKEN" -d '{"sku":"phone-x","qty":1}'
+  curl -s -XPOST $SURGE_URL/v1/campaigns/demo/claims -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"sku":"phone-x","qty":1}'
   curl -s $SURGE_URL/v1/claims/<claim_id> -H "Authorization: Bearer $TOKEN"
   curl -s $SURGE_URL/v1/orders -H "Authorization: Bearer $TOKEN"
   curl -s $SURGE_URL/v1/campaigns/demo/stock

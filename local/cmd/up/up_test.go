@@ -136,6 +136,9 @@ type upClient struct{ env map[string]string }
 func (c upClient) call(t *testing.T, method, path, bearer, body string, want int) string {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(context.Background(), method, c.env["SURGE_URL"]+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}

@@ -15,8 +15,9 @@ import (
 
 // Do serves one request to h and returns the recorded response. body is
 // sent as is when it is a []byte and as JSON otherwise (nil: no body);
-// bearer, when not empty, goes in the Authorization header; header holds
-// further name, value pairs.
+// a body goes with Content-Type: application/json; bearer, when not empty,
+// goes in the Authorization header; header holds further name, value pairs
+// (which may replace the Content-Type, or blank it with "").
 func Do(t testing.TB, h http.Handler, method, path, bearer string, body any, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	raw, ok := body.([]byte)
@@ -27,6 +28,9 @@ func Do(t testing.TB, h http.Handler, method, path, bearer string, body any, hea
 		}
 	}
 	r := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
 	if bearer != "" {
 		r.Header.Set("Authorization", "Bearer "+bearer)
 	}
