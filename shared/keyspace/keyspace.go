@@ -74,6 +74,11 @@ func (c Campaign) Inflight() string { return c.tag + ":inflight" }
 // Challenge is one captcha challenge, deleted when answered.
 func (c Campaign) Challenge(id string) string { return c.tag + ":challenge:" + id }
 
+// Limit is the token bucket (a hash) of one rate limit in this campaign:
+// scope names the call ("claim", "challenge"), who the limited party
+// ("user:alice", "ip:192.0.2.1", "all"). Package ratelimit owns it.
+func (c Campaign) Limit(scope, who string) string { return c.tag + ":limit:" + scope + ":" + who }
+
 // User keys, all in one slot.
 type User struct{ tag string }
 
