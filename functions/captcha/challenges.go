@@ -27,7 +27,11 @@ func (f *Function) challenge(r *http.Request) (captcha.Challenge, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
 	defer cancel()
 	id := r.PathValue("id")
-	if _, err := f.specs.Get(ctx, id); err != nil {
+	spec, err := f.specs.Get(ctx, id)
+	if err != nil {
+		return captcha.Challenge{}, err
+	}
+	if err := f.limit(ctx, r, spec, user, scopeChallenge); err != nil {
 		return captcha.Challenge{}, err
 	}
 	return f.d.Challenges.Issue(ctx, id, user)

@@ -40,7 +40,14 @@ var errSoldOut = httpapi.Errorf(http.StatusConflict, "sold_out", "sold out: no u
 var errPublish = httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "claim not accepted, retry shortly")
 
 // acceptClaim: POST /v1/campaigns/{id}/claims → 202 Accepted.
+// Past MaxInflight claims at once it sheds at once, before any Redis or
+// broker work: a 503 now beats a timeout later.
 func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
+	if !f.enter() {
+		f.fail(w, r, errOverloaded)
+		return
+	}
+	defer f.leave()
 	a, err := f.claim(w, r)
 	if err != nil {
 		f.fail(w, r, err)
@@ -49,8 +56,9 @@ func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusAccepted, a)
 }
 
-// claim runs the funnel: auth, campaign, body, idempotent replay, the
-// local sold-out flag, captcha, then records and publishes the claim.
+// claim runs the funnel: auth, campaign, body, the local sold-out flag,
+// rate limits, idempotent replay, captcha, then records and publishes the
+// claim.
 // Nothing is written or published unless every check before passed. A
 // retried click is replayed before the flag is read: a claim accepted
 // before the sale sold out keeps its 202, whatever it was decided.
@@ -80,6 +88,12 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
 	defer cancel()
+	// The limits come after the sold-out answer, which costs nothing and
+	// spends no token, and before any Redis write: a click over a limit
+	// reads no record, consumes no challenge and reserves nothing.
+	if err := f.limit(ctx, r, spec, user, scopeClaim); err != nil {
+		return Accepted{}, err
+	}
 	if idempotent && (soldOut || spec.Captcha) { // the first attempt used the challenge up
 		if found, err := f.replay(ctx, id, user, body); found || err != nil {
 			return accepted(id), err
@@ -142,10 +156,18 @@ func (f *Function) submit(ctx context.Context, rec claim.Record) error {
 	if !created {
 		return f.resume(ctx, existing, rec.UserID, rec.SKU, rec.Qty)
 	}
-	if err := f.d.Sink.Send(ctx, requested(rec)); err != nil {
+	if err := f.publish(ctx, rec); err != nil {
 		return f.unpublished(rec.ID, err)
 	}
 	return nil
+}
+
+// publish sends claim.requested within PublishTimeout: a broker slower
+// than that is a broker that did not take the claim.
+func (f *Function) publish(ctx context.Context, rec claim.Record) error {
+	ctx, cancel := context.WithTimeout(ctx, f.d.PublishTimeout)
+	defer cancel()
+	return f.d.Sink.Send(ctx, requested(rec))
 }
 
 // unpublished deletes the record of a claim the broker did not take, on a

@@ -11,10 +11,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/clientip"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/ratelimit"
 	"github.com/surgekit/surge/shared/soldout"
 )
 
@@ -36,13 +39,25 @@ type Deps struct {
 	Timeout    time.Duration    // deadline of one request's calls to Redis and the broker; 2s default
 	SpecTTL    time.Duration    // how long a campaign spec is cached; 1s default
 	Now        func() time.Time // time.Now when nil
+
+	Limits   campaign.Limits    // default rate limits; a zero rate is no limit
+	ClientIP clientip.Resolver  // tells the client IP of a request
+	Limiter  *ratelimit.Limiter // built on Redis when nil
+	// MaxInflight bounds the claims this instance holds at once; past it a
+	// claim is answered 503 at once (256 default).
+	MaxInflight int
+	// PublishTimeout bounds one publish to the broker (500ms default);
+	// shorter than Timeout, so a slow broker sheds the claim in time.
+	PublishTimeout time.Duration
 }
 
 // Function serves the challenge and claim calls of the public API.
 type Function struct {
-	d     Deps
-	specs *specCache
-	mux   *http.ServeMux
+	d        Deps
+	specs    *specCache
+	limiter  *ratelimit.Limiter
+	inflight chan struct{} // one slot per claim being served
+	mux      *http.ServeMux
 }
 
 // New returns the function, filling Deps defaults.
@@ -56,7 +71,17 @@ func New(d Deps) *Function {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	f := &Function{d: d, specs: newSpecCache(d.Redis, d.Keys, d.SpecTTL, d.Timeout, d.Now), mux: http.NewServeMux()}
+	if d.Limiter == nil {
+		d.Limiter = ratelimit.New(d.Redis, d.Keys, defaultLocalBuckets)
+	}
+	if d.MaxInflight <= 0 {
+		d.MaxInflight = DefaultMaxInflight
+	}
+	if d.PublishTimeout <= 0 {
+		d.PublishTimeout = DefaultPublishTimeout
+	}
+	f := &Function{d: d, specs: newSpecCache(d.Redis, d.Keys, d.SpecTTL, d.Timeout, d.Now), limiter: d.Limiter,
+		inflight: make(chan struct{}, d.MaxInflight), mux: http.NewServeMux()}
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/challenges", f.issueChallenge)
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/claims", f.acceptClaim)
 	f.mux.HandleFunc("/", httpapi.NotFound)

@@ -38,7 +38,7 @@ func (f *Function) resume(ctx context.Context, rec claim.Record, user, sku strin
 	if rec.State != claim.Pending {
 		return nil
 	}
-	if err := f.d.Sink.Send(ctx, requested(rec)); err != nil {
+	if err := f.publish(ctx, rec); err != nil {
 		return fmt.Errorf("%w: republish claim %s: %w", errPublish, rec.ID, err)
 	}
 	return nil

@@ -32,6 +32,8 @@ type Config struct {
 	// (SURGE_SOLDOUT_REFRESH, 1s default): the longest a lost "units came
 	// back" message can keep a stale sold-out flag.
 	SoldOutRefresh time.Duration
+	Overload       Overload
+	PublishTimeout time.Duration // SURGE_PUBLISH_TIMEOUT, 500ms default
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -48,6 +50,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.SoldOutRefresh, err = duration(getenv, "SURGE_SOLDOUT_REFRESH", cfg.SoldOutRefresh); err != nil {
+		return Config{}, err
+	}
+	if cfg.PublishTimeout, err = duration(getenv, "SURGE_PUBLISH_TIMEOUT", DefaultPublishTimeout); err != nil {
+		return Config{}, err
+	}
+	if cfg.Overload, err = loadOverload(getenv); err != nil {
 		return Config{}, err
 	}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_JWT_SECRET", cfg.JWTSecret,
@@ -94,6 +102,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	f := New(Deps{
 		Log: log, Redis: rdb, Keys: keys, Users: auth.NewUsers([]byte(cfg.JWTSecret)),
 		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board, Timeout: cfg.Env.Timeout,
+		Limits: cfg.Overload.Limits, ClientIP: cfg.Overload.ClientIP, MaxInflight: cfg.Overload.MaxInflight, PublishTimeout: cfg.PublishTimeout,
 	})
 	var loops sync.WaitGroup
 	defer loops.Wait()

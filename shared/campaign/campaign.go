@@ -29,6 +29,7 @@ type Campaign struct {
 	EndsAt        time.Time `json:"ends_at"`
 	PaymentWindow Duration  `json:"payment_window"`
 	Captcha       bool      `json:"captcha"`
+	Limits        *Limits   `json:"limits,omitempty"` // nil: the deployment's defaults
 }
 
 // Item is one SKU on sale: Stock units at Price (cents).
@@ -73,6 +74,11 @@ func (c *Campaign) Validate() error {
 		return fmt.Errorf("ends_at must be after starts_at")
 	case c.PaymentWindow.Duration < 0:
 		return fmt.Errorf("payment_window must not be negative")
+	}
+	if c.Limits != nil {
+		if err := c.Limits.Validate(); err != nil {
+			return err
+		}
 	}
 	if c.Kind == KindSale {
 		return c.validateItems()

@@ -52,6 +52,12 @@ func TestValidate(t *testing.T) {
 		{"duplicate sku", func(c *campaign.Campaign) { c.Items[1].SKU = c.Items[0].SKU }, "listed twice"},
 		{"zero stock", func(c *campaign.Campaign) { c.Items[1].Stock = 0 }, "stock must be positive"},
 		{"negative price", func(c *campaign.Campaign) { c.Items[1].Price = -1 }, "price must not be negative"},
+		{"valid limits", func(c *campaign.Campaign) {
+			c.Limits = &campaign.Limits{UserPerSec: 0.5, UserBurst: 2, CampaignPerSec: 1000}
+		}, ""},
+		{"negative user rate", func(c *campaign.Campaign) { c.Limits = &campaign.Limits{UserPerSec: -1} }, "limits.user_per_sec"},
+		{"negative ip burst", func(c *campaign.Campaign) { c.Limits = &campaign.Limits{IPBurst: -1} }, "limits.ip_burst"},
+		{"campaign rate too high", func(c *campaign.Campaign) { c.Limits = &campaign.Limits{CampaignPerSec: 2e6} }, "limits.campaign_per_sec"},
 	}
 	for _, tt := range tests {
 		c := sale()
@@ -168,5 +174,14 @@ func TestCampaignJSONRoundTrip(t *testing.T) {
 	}
 	if got.PaymentWindow != want.PaymentWindow || !got.StartsAt.Equal(want.StartsAt) || len(got.Items) != 2 || got.Items[0] != want.Items[0] {
 		t.Errorf("round trip = %+v; want %+v", got, want)
+	}
+}
+
+func TestLimitsOr(t *testing.T) {
+	def := campaign.Limits{UserPerSec: 5, UserBurst: 10, IPPerSec: 100, IPBurst: 200, CampaignPerSec: 1000}
+	got := campaign.Limits{UserPerSec: 1, IPBurst: 3}.Or(def)
+	want := campaign.Limits{UserPerSec: 1, UserBurst: 10, IPPerSec: 100, IPBurst: 3, CampaignPerSec: 1000}
+	if got != want {
+		t.Fatalf("Or = %+v; want %+v", got, want)
 	}
 }

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // MaxBodyBytes bounds a request body of the public API; larger ones get 413.
@@ -21,6 +24,16 @@ type Error struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter, on a 429 or 503, is when to retry: Retry-After in whole
+	// seconds (at least 1) and Retry-After-Ms. Zero is one second.
+	RetryAfter time.Duration `json:"-"`
+}
+
+// WithRetryAfter is a copy of e telling the client to retry after d.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
+	return &c
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
@@ -45,9 +58,18 @@ func WriteError(w http.ResponseWriter, err error) {
 		apiErr = Errorf(http.StatusInternalServerError, "internal", "internal error")
 	}
 	if apiErr.Status == http.StatusServiceUnavailable || apiErr.Status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
+		writeRetryAfter(w.Header(), apiErr.RetryAfter)
 	}
 	WriteJSON(w, apiErr.Status, map[string]*Error{"error": apiErr})
+}
+
+func writeRetryAfter(h http.Header, d time.Duration) {
+	if d <= 0 {
+		h.Set("Retry-After", "1")
+		return
+	}
+	h.Set("Retry-After", strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10))
+	h.Set("Retry-After-Ms", strconv.FormatInt(max(1, d.Milliseconds()), 10))
 }
 
 // NotFound answers a request that no route matches, in the public error
