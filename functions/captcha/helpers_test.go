@@ -42,9 +42,29 @@ type receiver struct {
 	mu      sync.Mutex
 	events  []event.Event
 	failing atomic.Bool
+	paused  chan struct{} // when set, requests wait until it is closed: a stopped broker
+}
+
+// pause holds every request until the returned resume is called.
+func (rc *receiver) pause() (resume func()) {
+	ch := make(chan struct{})
+	rc.mu.Lock()
+	rc.paused = ch
+	rc.mu.Unlock()
+	return sync.OnceFunc(func() { close(ch) })
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc.mu.Lock()
+	paused := rc.paused
+	rc.mu.Unlock()
+	if paused != nil {
+		select {
+		case <-paused:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if rc.failing.Load() {
 		http.Error(w, "broker down", http.StatusInternalServerError)
 		return
@@ -77,6 +97,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg captcha.Config) *fixture {
 	t.Helper()
+	return newFixtureWith(t, cfg, func(*Deps) {})
+}
+
+// newFixtureWith lets set change the Deps (limits, bounds) before New.
+func newFixtureWith(t *testing.T, cfg captcha.Config, set func(*Deps)) *fixture {
+	t.Helper()
 	env := servertest.Fresh(t, deps)
 	rdb := servertest.Redis(t, env, 0)
 	rc := &receiver{}
@@ -94,8 +120,10 @@ func newFixture(t *testing.T, cfg captcha.Config) *fixture {
 	}
 	board := soldout.New(rdb, keys, 50*time.Millisecond)
 	runBoard(t, board)
-	f := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Redis: rdb, Keys: keys,
-		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board})
+	d := Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Redis: rdb, Keys: keys,
+		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board}
+	set(&d)
+	f := New(d)
 	return &fixture{h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc, board: board}
 }
 
@@ -115,11 +143,17 @@ func runBoard(t *testing.T, board *soldout.Board) {
 // warm puts an open sale into Redis as admin's warm-up does.
 func (fx *fixture) warm(t *testing.T, id string, withCaptcha bool) {
 	t.Helper()
+	fx.warmLimited(t, id, withCaptcha, nil)
+}
+
+// warmLimited is warm with the campaign's own rate limits.
+func (fx *fixture) warmLimited(t *testing.T, id string, withCaptcha bool, limits *campaign.Limits) {
+	t.Helper()
 	now := time.Now().UTC()
 	c := &campaign.Campaign{ID: id, Kind: campaign.KindSale, Title: id,
 		Items:        []campaign.Item{{SKU: "cup", Stock: 10, Price: 100}, {SKU: "mug", Stock: 5, Price: 200}},
 		PerUserLimit: 2, StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour),
-		PaymentWindow: campaign.Duration{Duration: 10 * time.Minute}, Captcha: withCaptcha}
+		PaymentWindow: campaign.Duration{Duration: 10 * time.Minute}, Captcha: withCaptcha, Limits: limits}
 	if err := stock.Warm(context.Background(), fx.rdb, fx.keys.Campaign(id), c, nil); err != nil {
 		t.Fatal(err)
 	}
