@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -59,9 +60,15 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	paused := rc.paused
 	rc.mu.Unlock()
 	if paused != nil {
+		// Read the body first: only then does net/http notice a client
+		// that hangs up (and cancel r's context).
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		select {
 		case <-paused:
 		case <-r.Context().Done():
+		}
+		if r.Context().Err() != nil { // the publisher gave up before the broker stored it
 			return
 		}
 	}
@@ -88,6 +95,7 @@ func (rc *receiver) got() []event.Event {
 
 // fixture is one captcha function on a fresh key prefix.
 type fixture struct {
+	f     *Function
 	h     http.Handler
 	rdb   *redis.Client
 	keys  keyspace.Space
@@ -124,7 +132,7 @@ func newFixtureWith(t *testing.T, cfg captcha.Config, set func(*Deps)) *fixture 
 		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board}
 	set(&d)
 	f := New(d)
-	return &fixture{h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc, board: board}
+	return &fixture{f: f, h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc, board: board}
 }
 
 // runBoard keeps board current until the test ends.
