@@ -184,8 +184,11 @@ func startEngine(ctx context.Context, root, bin, state string, set *servers.Set,
 	if err := engine.Build(ctx, root, bin); err != nil {
 		return nil, err
 	}
+	// Every simulated user clicks from this host's loopback, through the
+	// gateway: one client IP, so the per-IP limit is off (the per-user one,
+	// which the click phase stays under, still runs on every click).
 	e, err := engine.Start(ctx, engine.Config{Root: root, BinDir: bin, StateDir: state, Deps: deps, Secrets: secrets,
-		Profiling: true, Log: log})
+		Profiling: true, Log: log, Env: []string{"SURGE_LIMIT_IP_PER_SEC=0"}})
 	if err != nil {
 		return nil, err
 	}
