@@ -65,8 +65,8 @@ func NewBank(rdb redis.UniversalClient, keys keyspace.Space, images Uploader) *B
 
 // BankState is what a warm-up found or made.
 type BankState struct {
-	Size     int  // entries in the bank
-	Rendered bool // this call rendered them
+	Size     int  `json:"size"`     // entries in the bank
+	Rendered bool `json:"rendered"` // this call rendered them
 }
 
 // lockTTL bounds how long a crashed warm-up blocks the next one.
