@@ -25,14 +25,14 @@ type Deps struct {
 	Campaigns *campaign.Store
 	Keys      keyspace.Space
 	Admin     auth.Admin
-	Bank      *captcha.Bank    // renders a captcha campaign's challenges at warm-up
-	Timeout   time.Duration    // deadline of one request's server calls; 2s default
+	Bank      *captcha.Bank // renders a captcha campaign's challenges at warm-up
+	Timeout   time.Duration // deadline of one request's server calls; 2s default
 	// WarmTimeout bounds rendering and uploading a challenge bank at
 	// warm-up (up to captcha.BankCap images); 2m default.
 	WarmTimeout time.Duration
-	StockTTL  time.Duration    // local cache of a stock view; 200ms default
-	MaxAge    time.Duration    // Cache-Control max-age of the static campaign; 60s default
-	Now       func() time.Time // time.Now when nil
+	StockTTL    time.Duration    // local cache of a stock view; 200ms default
+	MaxAge      time.Duration    // Cache-Control max-age of the static campaign; 60s default
+	Now         func() time.Time // time.Now when nil
 }
 
 func (d *Deps) fill() {
