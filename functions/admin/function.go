@@ -12,6 +12,7 @@ import (
 
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 )
@@ -24,15 +25,22 @@ type Deps struct {
 	Campaigns *campaign.Store
 	Keys      keyspace.Space
 	Admin     auth.Admin
-	Timeout   time.Duration    // deadline of one request's server calls; 2s default
-	StockTTL  time.Duration    // local cache of a stock view; 200ms default
-	MaxAge    time.Duration    // Cache-Control max-age of the static campaign; 60s default
-	Now       func() time.Time // time.Now when nil
+	Bank      *captcha.Bank // renders a captcha campaign's challenges at warm-up
+	Timeout   time.Duration // deadline of one request's server calls; 2s default
+	// WarmTimeout bounds rendering and uploading a challenge bank at
+	// warm-up (up to captcha.BankCap images); 2m default.
+	WarmTimeout time.Duration
+	StockTTL    time.Duration    // local cache of a stock view; 200ms default
+	MaxAge      time.Duration    // Cache-Control max-age of the static campaign; 60s default
+	Now         func() time.Time // time.Now when nil
 }
 
 func (d *Deps) fill() {
 	if d.Timeout <= 0 {
 		d.Timeout = 2 * time.Second
+	}
+	if d.WarmTimeout <= 0 {
+		d.WarmTimeout = 2 * time.Minute
 	}
 	if d.StockTTL <= 0 {
 		d.StockTTL = 200 * time.Millisecond
@@ -58,6 +66,7 @@ func New(d Deps) *Function {
 	f := &Function{d: d, stock: newStockCache(d.StockTTL, d.Now), mux: http.NewServeMux()}
 	f.mux.HandleFunc("POST /v1/campaigns", f.admin(f.create))
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/warmup", f.admin(f.warmup))
+	f.mux.HandleFunc("GET /v1/campaigns/{id}/challenge-bank", f.admin(f.challengeBank))
 	f.mux.HandleFunc("GET /v1/campaigns/{id}", f.get)
 	f.mux.HandleFunc("GET /v1/campaigns/{id}/stock", f.stockView)
 	f.mux.HandleFunc("/", httpapi.NotFound)

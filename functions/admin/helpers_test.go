@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 	"github.com/surgekit/surge/shared/keyspace"
@@ -42,11 +44,13 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type fixture struct {
-	h     http.Handler
-	rdb   *redis.Client
-	keys  keyspace.Space
-	clock *clock
-	exec  func(sql string, args ...any)
+	h      http.Handler
+	rdb    *redis.Client
+	keys   keyspace.Space
+	clock  *clock
+	exec   func(sql string, args ...any)
+	s3     *s3.Client
+	bucket string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -62,8 +66,10 @@ func newFixture(t *testing.T) *fixture {
 	c := &clock{now: time.Now()}
 	keys := keyspace.New(env.KeyPrefix)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s3c := servertest.S3(env)
+	bank := captcha.NewBank(rdb, keys, captcha.NewObjects(s3c, env.S3Bucket, 5*time.Second))
 	f := New(Deps{Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool), Keys: keys,
-		Admin: auth.NewAdmin(adminToken), Now: c.Now})
+		Admin: auth.NewAdmin(adminToken), Bank: bank, Now: c.Now})
 	h := fntest.Handler(t, f)
 	exec := func(sql string, args ...any) {
 		t.Helper()
@@ -71,7 +77,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatalf("exec %s: %v", sql, err)
 		}
 	}
-	return &fixture{h: h, rdb: rdb, keys: keys, clock: c, exec: exec}
+	return &fixture{h: h, rdb: rdb, keys: keys, clock: c, exec: exec, s3: s3c, bucket: env.S3Bucket}
 }
 
 func (fx *fixture) call(t *testing.T, method, path, bearer string, body any, header ...string) *httptest.ResponseRecorder {

@@ -11,13 +11,15 @@ import (
 
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/schema"
 )
 
-// Config is everything the function reads from its environment.
+// Config is everything the function reads from its environment. Env.S3
+// and Env.S3Bucket (SURGE_S3_*) are where warm-up uploads challenge images.
 type Config struct {
 	Env        connect.Env
 	AdminToken string // SURGE_ADMIN_TOKEN
@@ -30,7 +32,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	cfg := Config{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN")}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
-		"SURGE_ADMIN_TOKEN", cfg.AdminToken)
+		"SURGE_ADMIN_TOKEN", cfg.AdminToken, "SURGE_S3_BUCKET", env.S3Bucket)
 }
 
 func main() { fn.Main("admin", run) }
@@ -55,9 +57,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err := schema.Migrate(dial, pool); err != nil {
 		return err
 	}
+	keys := keyspace.New(cfg.Env.KeyPrefix)
+	images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout)
 	f := New(Deps{
-		Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool),
-		Keys: keyspace.New(cfg.Env.KeyPrefix), Admin: auth.NewAdmin(cfg.AdminToken), Timeout: cfg.Env.Timeout,
+		Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool), Keys: keys,
+		Admin: auth.NewAdmin(cfg.AdminToken), Bank: captcha.NewBank(rdb, keys, images), Timeout: cfg.Env.Timeout,
 	})
 	return fn.Run(ctx, log, f)
 }

@@ -2,26 +2,34 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/stock"
 )
 
-// Warmed is the answer to a warm-up: the remaining units per SKU in Redis.
+// Warmed is the answer to a warm-up: the remaining units per SKU in Redis
+// and, for a campaign with captcha, its challenge bank.
 type Warmed struct {
-	CampaignID string         `json:"campaign_id"`
-	Stock      map[string]int `json:"stock"`
+	CampaignID    string             `json:"campaign_id"`
+	Stock         map[string]int     `json:"stock"`
+	ChallengeBank *captcha.BankState `json:"challenge_bank,omitempty"`
 }
 
 // warmup: POST /v1/campaigns/{id}/warmup (admin) → 200 Warmed. Stock keys
-// already in Redis are left alone, so a second warm-up never resets stock.
+// already in Redis are left alone, so a second warm-up never resets stock,
+// and a challenge bank already there is not rendered again. The bank
+// (captcha.BankSize of expected_crowd and total stock) is rendered first,
+// under WarmTimeout: until it is there, the campaign is not in Redis and
+// its clicks and challenges answer 404.
+//
+//	409 bank_warming  another warm-up is rendering the bank; retry
 func (f *Function) warmup(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
-	defer cancel()
-	out, err := f.warm(ctx, r.PathValue("id"))
+	out, err := f.warm(r.Context(), r.PathValue("id"))
 	if err != nil {
 		f.fail(w, r, err)
 		return
@@ -30,13 +38,56 @@ func (f *Function) warmup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Function) warm(ctx context.Context, id string) (Warmed, error) {
-	c, err := f.campaign(ctx, id)
+	c, err := f.readCampaign(ctx, id)
 	if err != nil {
 		return Warmed{}, err
 	}
 	if c.Kind != campaign.KindSale {
 		return Warmed{}, httpapi.Errorf(http.StatusNotImplemented, "not_implemented", "warming a %s campaign is not implemented yet", c.Kind)
 	}
+	bank, err := f.warmBank(ctx, c)
+	if err != nil {
+		return Warmed{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
+	defer cancel()
+	out, err := f.warmStock(ctx, c)
+	out.ChallengeBank = bank
+	return out, err
+}
+
+func (f *Function) readCampaign(ctx context.Context, id string) (*campaign.Campaign, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
+	defer cancel()
+	return f.campaign(ctx, id)
+}
+
+// warmBank renders c's challenge bank when c asks for a captcha.
+func (f *Function) warmBank(ctx context.Context, c *campaign.Campaign) (*captcha.BankState, error) {
+	if !c.Captcha {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.d.WarmTimeout)
+	defer cancel()
+	st, err := f.d.Bank.Warm(ctx, c.ID, captcha.BankSize(c.ExpectedCrowd, totalStock(c)))
+	if errors.Is(err, captcha.ErrBankWarming) {
+		return nil, httpapi.Errorf(http.StatusConflict, "bank_warming", "the challenge bank is being rendered; retry shortly")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func totalStock(c *campaign.Campaign) int {
+	n := 0
+	for _, it := range c.Items {
+		n += it.Stock
+	}
+	return n
+}
+
+func (f *Function) warmStock(ctx context.Context, c *campaign.Campaign) (Warmed, error) {
 	done, err := ledger.NewReader(f.d.Pool).SettledUnits(ctx, c.ID)
 	if err != nil {
 		return Warmed{}, err

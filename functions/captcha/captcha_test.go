@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"image/png"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,12 +18,14 @@ import (
 func TestChallengeIssued(t *testing.T) {
 	fx := newFixture(t, captcha.Config{})
 	fx.warm(t, "guarded", true)
+	fx.warm(t, "open", false)
 	cases := []struct {
 		name, path, bearer string
 		want               int
 	}{
 		{"no jwt", "guarded", "", http.StatusUnauthorized},
 		{"unknown campaign", "nope", token(t, "alice"), http.StatusNotFound},
+		{"campaign without captcha", "open", token(t, "alice"), http.StatusNotFound},
 		{"issued", "guarded", token(t, "alice"), http.StatusCreated},
 	}
 	for _, tc := range cases {
@@ -30,9 +36,45 @@ func TestChallengeIssued(t *testing.T) {
 			}
 		})
 	}
-	ch := httpapitest.Decode[captcha.Challenge](t, fx.call(t, "/v1/campaigns/guarded/challenges", token(t, "alice"), nil))
-	if ch.ID == "" || ch.Prompt == "" || time.Until(ch.ExpiresAt) <= 0 {
-		t.Fatalf("challenge %+v; want id, prompt and a future expiry", ch)
+	w := fx.call(t, "/v1/campaigns/guarded/challenges", token(t, "alice"), nil)
+	var fields map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &fields); err != nil || len(fields) != 3 {
+		t.Fatalf("challenge %s; want exactly challenge_id, image_url, expires_at", w.Body)
+	}
+	ch := httpapitest.Decode[captcha.Challenge](t, w)
+	if ch.ID == "" || !strings.HasPrefix(ch.ImageURL, "http") || time.Until(ch.ExpiresAt) <= 0 {
+		t.Fatalf("challenge %+v; want id, image URL and a future expiry", ch)
+	}
+}
+
+// The image behind a challenge is a PNG fetched from MinIO through its
+// presigned URL, a different one for each challenge, and the answer is
+// in neither the body nor the URL's object name.
+func TestChallengeImageServed(t *testing.T) {
+	fx := newFixture(t, captcha.Config{})
+	fx.warm(t, "guarded", true)
+	answers, err := fx.bank.Answers(context.Background(), "guarded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, user := range []string{"alice", "bob", "carol"} {
+		w := fx.call(t, "/v1/campaigns/guarded/challenges", token(t, user), nil)
+		ch := httpapitest.Decode[captcha.Challenge](t, w)
+		entry := captcha.EntryOf(ch.ImageURL)
+		if seen[entry] || strings.Contains(w.Body.String(), `"`+answers[entry]+`"`) || strings.Contains(entry, answers[entry]) {
+			t.Fatalf("challenge %s: entry %s shared or answer %s shown", w.Body, entry, answers[entry])
+		}
+		seen[entry] = true
+		resp, err := http.Get(ch.ImageURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = png.Decode(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("GET %s: %d, decode: %v", ch.ImageURL, resp.StatusCode, err)
+		}
 	}
 }
 

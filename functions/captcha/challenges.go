@@ -9,7 +9,13 @@ import (
 	"github.com/surgekit/surge/shared/httpapi"
 )
 
-// issueChallenge: POST /v1/campaigns/{id}/challenges → 201 Challenge.
+// issueChallenge: POST /v1/campaigns/{id}/challenges → 201
+// {challenge_id, image_url, expires_at}. The image URL is a presigned GET
+// of the bank entry's image, valid until the challenge expires.
+//
+//	404 campaign_not_found  no such campaign, or not warmed up
+//	404 no_challenge_bank   the campaign has no bank (no captcha)
+//	503 challenges_in_use   every entry of the bank is held (Retry-After)
 func (f *Function) issueChallenge(w http.ResponseWriter, r *http.Request) {
 	ch, err := f.challenge(r)
 	if err != nil {
@@ -34,7 +40,19 @@ func (f *Function) challenge(r *http.Request) (captcha.Challenge, error) {
 	if err := f.limit(ctx, r, spec, user, scopeChallenge); err != nil {
 		return captcha.Challenge{}, err
 	}
-	return f.d.Challenges.Issue(ctx, id, user)
+	ch, err := f.d.Challenges.Issue(ctx, id, user)
+	return ch, issueError(err)
+}
+
+func issueError(err error) error {
+	switch {
+	case errors.Is(err, captcha.ErrNoBank):
+		return httpapi.Errorf(http.StatusNotFound, "no_challenge_bank", "this campaign has no challenges")
+	case errors.Is(err, captcha.ErrBankExhausted):
+		return httpapi.Errorf(http.StatusServiceUnavailable, "challenges_in_use", "every challenge is in use; retry shortly")
+	default:
+		return err
+	}
 }
 
 // Public codes of a failed challenge answer. Nothing is published for any.

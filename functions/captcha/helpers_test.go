@@ -101,6 +101,7 @@ type fixture struct {
 	keys  keyspace.Space
 	sink  *receiver
 	board *soldout.Board
+	bank  *captcha.Bank
 }
 
 func newFixture(t *testing.T, cfg captcha.Config) *fixture {
@@ -122,17 +123,19 @@ func newFixtureWith(t *testing.T, cfg captcha.Config, set func(*Deps)) *fixture 
 	}
 	keys := keyspace.New(env.KeyPrefix)
 	cfg.Secret = []byte("captcha-secret")
-	challenges, err := captcha.New(rdb, keys, captcha.Arithmetic{}, cfg)
+	objects := captcha.NewObjects(servertest.S3(env), env.S3Bucket, 5*time.Second)
+	challenges, err := captcha.New(rdb, keys, objects, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	bank := captcha.NewBank(rdb, keys, objects)
 	board := soldout.New(rdb, keys, 50*time.Millisecond)
 	runBoard(t, board)
 	d := Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Redis: rdb, Keys: keys,
 		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board}
 	set(&d)
 	f := New(d)
-	return &fixture{f: f, h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc, board: board}
+	return &fixture{f: f, h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc, board: board, bank: bank}
 }
 
 // runBoard keeps board current until the test ends.
@@ -165,7 +168,15 @@ func (fx *fixture) warmLimited(t *testing.T, id string, withCaptcha bool, limits
 	if err := stock.Warm(context.Background(), fx.rdb, fx.keys.Campaign(id), c, nil); err != nil {
 		t.Fatal(err)
 	}
+	if withCaptcha {
+		if _, err := fx.bank.Warm(context.Background(), id, testBank); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
+
+// testBank is the bank of a campaign warmed with its captcha on.
+const testBank = 40
 
 func token(t *testing.T, user string) string {
 	t.Helper()
@@ -183,7 +194,8 @@ func (fx *fixture) call(t *testing.T, path, bearer string, body any, header ...s
 	return httpapitest.Do(t, fx.h, http.MethodPost, path, bearer, body, header...)
 }
 
-// challenge issues a challenge to user through the API and solves it.
+// challenge issues a challenge to user through the API and answers it
+// from the bank, as the operator's load tools do.
 func (fx *fixture) challenge(t *testing.T, campaignID, user string) (id, answer string) {
 	t.Helper()
 	w := fx.call(t, "/v1/campaigns/"+campaignID+"/challenges", token(t, user), nil)
@@ -191,9 +203,13 @@ func (fx *fixture) challenge(t *testing.T, campaignID, user string) (id, answer 
 		t.Fatalf("issue challenge: %d %s", w.Code, w.Body)
 	}
 	ch := httpapitest.Decode[captcha.Challenge](t, w)
-	answer, err := captcha.Solve(ch.Prompt)
+	answers, err := fx.bank.Answers(context.Background(), campaignID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	answer, ok := answers[captcha.EntryOf(ch.ImageURL)]
+	if !ok {
+		t.Fatalf("image %s shows no entry of the bank", ch.ImageURL)
 	}
 	return ch.ID, answer
 }

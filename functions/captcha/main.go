@@ -20,7 +20,8 @@ import (
 	"github.com/surgekit/surge/shared/soldout"
 )
 
-// Config is everything the function reads from its environment.
+// Config is everything the function reads from its environment. Env.S3
+// and Env.S3Bucket (SURGE_S3_*) locate the challenge images it presigns.
 type Config struct {
 	Env           connect.Env
 	JWTSecret     string        // SURGE_JWT_SECRET
@@ -59,7 +60,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_JWT_SECRET", cfg.JWTSecret,
-		"SURGE_CAPTCHA_SECRET", cfg.CaptchaSecret, "K_SINK", cfg.Sink)
+		"SURGE_CAPTCHA_SECRET", cfg.CaptchaSecret, "K_SINK", cfg.Sink, "SURGE_S3_BUCKET", env.S3Bucket)
 }
 
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
@@ -93,7 +94,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	keys := keyspace.New(cfg.Env.KeyPrefix)
-	challenges, err := captcha.New(rdb, keys, captcha.Arithmetic{},
+	images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout)
+	challenges, err := captcha.New(rdb, keys, images,
 		captcha.Config{Secret: []byte(cfg.CaptchaSecret), TTL: cfg.TTL, MinAge: cfg.MinAge})
 	if err != nil {
 		return err

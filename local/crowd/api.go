@@ -105,7 +105,7 @@ func (a *api) openSale(ctx context.Context, admin string, c Campaign) error {
 		"id": c.ID, "kind": "sale", "title": "crowd " + c.ID,
 		"items":          []map[string]any{{"sku": c.SKU, "stock": c.Stock, "price": c.Price}},
 		"per_user_limit": c.Limit, "starts_at": now.Add(-time.Minute), "ends_at": now.Add(24 * time.Hour),
-		"payment_window": "10m", "captcha": c.Captcha,
+		"payment_window": "10m", "captcha": c.Captcha, "expected_crowd": c.ExpectedCrowd,
 	}
 	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns", admin, body, nil); err != nil {
 		return fmt.Errorf("crowd: create campaign: %w", err)
@@ -116,16 +116,16 @@ func (a *api) openSale(ctx context.Context, admin string, c Campaign) error {
 	return nil
 }
 
-// challenge asks the public endpoint for a challenge and solves its text
-// prompt; it cannot solve an image.
-func (a *api) challenge(ctx context.Context, campaign, token string, think time.Duration) (string, string, error) {
+// challenge asks the public endpoint for a challenge and answers it from
+// the bank (operator access): the image's name is its bank entry.
+func (a *api) challenge(ctx context.Context, bank *bankAnswers, campaign, token string, think time.Duration) (string, string, error) {
 	var ch captcha.Challenge
 	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns/"+campaign+"/challenges", token, nil, &ch); err != nil {
 		return "", "", err
 	}
-	answer, err := captcha.Solve(ch.Prompt)
+	answer, err := bank.answer(ctx, captcha.EntryOf(ch.ImageURL))
 	if err != nil {
-		return "", "", fmt.Errorf("challenge %s (image %q needs the bank): %w", ch.ID, ch.ImageURL, err)
+		return "", "", fmt.Errorf("challenge %s: %w", ch.ID, err)
 	}
 	if think > 0 {
 		select {

@@ -28,6 +28,10 @@ type Campaign struct {
 	Captcha bool   `json:"captcha"`
 	// Price in cents; 9900 when zero.
 	Price int64 `json:"price"`
+	// ExpectedCrowd sizes the challenge bank (captcha.BankSize); twice
+	// Users when zero, as a double click or a retry takes a second
+	// challenge.
+	ExpectedCrowd int `json:"expected_crowd,omitempty"`
 }
 
 // ChallengeFunc returns a challenge issued to user in campaign and its
@@ -73,10 +77,9 @@ type Config struct {
 	// RequestTimeout bounds one HTTP call; 30s by default.
 	RequestTimeout time.Duration
 	// Challenge answers the captcha. The default asks the public endpoint
-	// and solves the text prompt with captcha.Solve, which only works while
-	// challenges are the arithmetic placeholder: with images it will need
-	// the bank (operator access). AnswerDelay is the think time of the
-	// default before it answers (match SURGE_CAPTCHA_MIN_AGE).
+	// and looks the image's entry up in the campaign's challenge bank,
+	// read with AdminToken (operator access). AnswerDelay is the think
+	// time of the default before it answers (match SURGE_CAPTCHA_MIN_AGE).
 	Challenge   ChallengeFunc
 	AnswerDelay time.Duration
 	// ServerCPU, when set, returns the CPU time used so far by the servers
@@ -111,6 +114,7 @@ func (c *Config) fill() error {
 			*v = d
 		}
 	}
+	def(&c.Campaign.ExpectedCrowd, 2*c.Users)
 	def(&c.Concurrency, 64)
 	def(&c.MaxRetries, 3)
 	def(&c.Pollers, 512)

@@ -83,8 +83,9 @@ func newRunner(cfg Config) (*runner, error) {
 		r.byUser[r.users[i]] = i
 	}
 	if r.cfg.Challenge == nil {
+		bank := newBankAnswers(r.api, cfg.AdminToken, cfg.Campaign.ID)
 		r.cfg.Challenge = func(ctx context.Context, campaign, user string) (string, string, error) {
-			return r.api.challenge(ctx, campaign, r.tokens[r.byUser[user]], cfg.AnswerDelay)
+			return r.api.challenge(ctx, bank, campaign, r.tokens[r.byUser[user]], cfg.AnswerDelay)
 		}
 	}
 	return r, nil

@@ -30,6 +30,9 @@ type Campaign struct {
 	PaymentWindow Duration  `json:"payment_window"`
 	Captcha       bool      `json:"captcha"`
 	Limits        *Limits   `json:"limits,omitempty"` // nil: the deployment's defaults
+	// ExpectedCrowd is how many users the operator expects at the opening
+	// (optional): it sizes the captcha's challenge bank (captcha.BankSize).
+	ExpectedCrowd int `json:"expected_crowd,omitempty"`
 }
 
 // Item is one SKU on sale: Stock units at Price (cents).
@@ -74,6 +77,8 @@ func (c *Campaign) Validate() error {
 		return fmt.Errorf("ends_at must be after starts_at")
 	case c.PaymentWindow.Duration < 0:
 		return fmt.Errorf("payment_window must not be negative")
+	case c.ExpectedCrowd < 0:
+		return fmt.Errorf("expected_crowd must not be negative")
 	}
 	if c.Limits != nil {
 		if err := c.Limits.Validate(); err != nil {

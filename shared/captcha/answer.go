@@ -14,11 +14,19 @@ import (
 // consume deletes the challenge KEYS[1] and returns its issued_ms,
 // expires_ms and mac, but only when it was issued to user ARGV[1]: another
 // user can neither use nor burn it. Every attempt consumes the challenge, so
-// each one is worth a single guess.
+// each one is worth a single guess. It puts the challenge's bank entry back
+// in the free set KEYS[2] when challenge ARGV[2] still holds it (KEYS[3]
+// holders, KEYS[4] leases): a lease that ended may already have passed the
+// entry on to someone else, and that holder keeps it.
 var consume = redis.NewScript(`
-local v = redis.call('HMGET', KEYS[1], 'user', 'issued_ms', 'expires_ms', 'mac')
+local v = redis.call('HMGET', KEYS[1], 'user', 'issued_ms', 'expires_ms', 'mac', 'entry')
 if not v[1] or v[1] ~= ARGV[1] then return false end
 redis.call('DEL', KEYS[1])
+if v[5] and redis.call('HGET', KEYS[3], v[5]) == ARGV[2] then
+  redis.call('HDEL', KEYS[3], v[5])
+  redis.call('ZREM', KEYS[4], v[5])
+  redis.call('SADD', KEYS[2], v[5])
+end
 return {v[2], v[3], v[4]}`)
 
 // Answer consumes the challenge and checks answer. It returns nil only for
@@ -28,8 +36,9 @@ func (s *Service) Answer(ctx context.Context, campaign, user, challengeID, answe
 	if challengeID == "" || len(challengeID) > 64 {
 		return ErrUnknownChallenge
 	}
-	key := s.keys.Campaign(campaign).Challenge(challengeID)
-	v, err := consume.Run(ctx, s.rdb, []string{key}, user).StringSlice()
+	keys := s.keys.Campaign(campaign)
+	v, err := consume.Run(ctx, s.rdb, []string{keys.Challenge(challengeID), keys.BankFree(), keys.BankHolders(), keys.BankLeases()},
+		user, challengeID).StringSlice()
 	if errors.Is(err, redis.Nil) {
 		return ErrUnknownChallenge
 	}

@@ -1,9 +1,14 @@
 // Package captcha hands out anti-bot challenges (秒杀答题) and checks their
-// answers. A challenge is unique per user and campaign, usable once,
-// answered no sooner than MinAge after it was issued and no later than TTL.
-// Redis keeps only HMAC(secret, user|campaign|challenge|answer), never the
-// answer, and consuming the challenge is atomic: a replayed answer fails
-// even when it is right.
+// answers. The challenges are images of digits rendered once per campaign,
+// at warm-up, into a bank (Bank): each image is uploaded to S3 under a
+// random name and its answer kept in Redis for the issuer and the operator
+// only. Issuing a challenge leases one free entry of the bank to one user
+// and hands out a presigned URL of its image; answering (right or wrong)
+// or the lease's end puts the entry back. A challenge is bound to its user
+// and campaign, usable once, answered no sooner than MinAge after it was
+// issued and no later than TTL. The challenge record keeps only
+// HMAC(secret, user|campaign|challenge|answer), never the answer, and
+// consuming it is atomic: a replayed answer fails even when it is right.
 package captcha
 
 import (
@@ -67,44 +72,56 @@ func (c *Config) fill() error {
 	return nil
 }
 
-// Challenge is what the caller gets: no answer, no MAC.
+// Challenge is what the caller gets: no answer, no MAC, only a
+// short-lived URL of the image.
 type Challenge struct {
 	ID        string    `json:"challenge_id"`
-	Prompt    string    `json:"prompt"`
 	ImageURL  string    `json:"image_url"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// Service issues and checks challenges.
-type Service struct {
-	rdb  redis.UniversalClient
-	keys keyspace.Space
-	gen  Generator
-	cfg  Config
+// Presigner makes a URL that serves the object key for ttl.
+type Presigner interface {
+	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
-// New returns a Service storing challenges in rdb under keys. cfg.MinAge
-// zero means no minimum; use DefaultMinAge for the usual second.
-func New(rdb redis.UniversalClient, keys keyspace.Space, gen Generator, cfg Config) (*Service, error) {
+// Service issues and checks challenges.
+type Service struct {
+	rdb    redis.UniversalClient
+	keys   keyspace.Space
+	images Presigner
+	cfg    Config
+}
+
+// New returns a Service storing challenges in rdb under keys and handing
+// out images presigned by images. cfg.MinAge zero means no minimum; use
+// DefaultMinAge for the usual second.
+func New(rdb redis.UniversalClient, keys keyspace.Space, images Presigner, cfg Config) (*Service, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	return &Service{rdb: rdb, keys: keys, gen: gen, cfg: cfg}, nil
+	return &Service{rdb: rdb, keys: keys, images: images, cfg: cfg}, nil
 }
 
-// Issue creates a challenge for user in campaign.
+// Issue leases a bank entry of campaign to user as a new challenge. It
+// fails with ErrNoBank or ErrBankExhausted. The lease lasts as long as
+// the challenge record (TTL + sweepGrace), so an entry is never held by two
+// live challenges.
 func (s *Service) Issue(ctx context.Context, campaign, user string) (Challenge, error) {
 	id, err := newID()
 	if err != nil {
 		return Challenge{}, err
 	}
-	q, err := s.gen.Question(ctx, campaign, id)
+	now := s.cfg.Now()
+	ch := Challenge{ID: id, ExpiresAt: now.Add(s.cfg.TTL).UTC()}
+	entry, answer, err := s.leaseEntry(ctx, campaign, id, now, ch.ExpiresAt.Add(sweepGrace))
 	if err != nil {
+		return Challenge{}, err
+	}
+	if ch.ImageURL, err = s.images.URL(ctx, ObjectKey(campaign, entry), s.cfg.TTL); err != nil {
 		return Challenge{}, fmt.Errorf("issue challenge: %w", err)
 	}
-	now := s.cfg.Now()
-	ch := Challenge{ID: id, Prompt: q.Prompt, ImageURL: q.ImageURL, ExpiresAt: now.Add(s.cfg.TTL).UTC()}
-	if err := s.store(ctx, campaign, user, ch, now, s.mac(user, campaign, id, q.Answer)); err != nil {
+	if err := s.store(ctx, campaign, user, ch, now, entry, s.mac(user, campaign, id, answer)); err != nil {
 		return Challenge{}, err
 	}
 	return ch, nil
@@ -116,12 +133,14 @@ const (
 	fieldIssued  = "issued_ms"
 	fieldExpires = "expires_ms"
 	fieldMAC     = "mac"
+	fieldEntry   = "entry"
 )
 
-func (s *Service) store(ctx context.Context, campaign, user string, ch Challenge, now time.Time, mac string) error {
+func (s *Service) store(ctx context.Context, campaign, user string, ch Challenge, now time.Time, entry, mac string) error {
 	key := s.keys.Campaign(campaign).Challenge(ch.ID)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, fieldUser, user, fieldIssued, now.UnixMilli(), fieldExpires, ch.ExpiresAt.UnixMilli(), fieldMAC, mac)
+		p.HSet(ctx, key, fieldUser, user, fieldIssued, now.UnixMilli(), fieldExpires, ch.ExpiresAt.UnixMilli(),
+			fieldMAC, mac, fieldEntry, entry)
 		p.PExpire(ctx, key, s.cfg.TTL+sweepGrace)
 		return nil
 	})

@@ -79,6 +79,18 @@ func (c Campaign) Challenge(id string) string { return c.tag + ":challenge:" + i
 // ("user:alice", "ip:192.0.2.1", "all"). Package ratelimit owns it.
 func (c Campaign) Limit(scope, who string) string { return c.tag + ":limit:" + scope + ":" + who }
 
+// The challenge bank of a campaign (package captcha owns them all):
+// BankAnswers is the hash entry id → answer, written once at warm-up and
+// read only by the issuer and the operator; BankFree is the set of entries
+// not issued to anyone; BankLeases is the sorted set entry → lease end (ms);
+// BankHolders is the hash entry → id of the challenge holding it; BankLock
+// is held while a warm-up renders the bank.
+func (c Campaign) BankAnswers() string { return c.tag + ":bank:answers" }
+func (c Campaign) BankFree() string    { return c.tag + ":bank:free" }
+func (c Campaign) BankLeases() string  { return c.tag + ":bank:leases" }
+func (c Campaign) BankHolders() string { return c.tag + ":bank:holders" }
+func (c Campaign) BankLock() string    { return c.tag + ":bank:lock" }
+
 // User keys, all in one slot.
 type User struct{ tag string }
 

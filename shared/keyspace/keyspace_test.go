@@ -27,6 +27,7 @@ func TestCampaignKeysShareOneSlot(t *testing.T) {
 		keys := map[string]string{
 			"Meta": c.Meta(), "Stock": c.Stock("phone-x"), "Held": c.Held(), "Wins": c.Wins(),
 			"Claim": c.Claim(keyspace.ClaimID("double11", "7f3a")), "Inflight": c.Inflight(), "Challenge": c.Challenge("ch-1"),
+			"BankAnswers": c.BankAnswers(), "BankFree": c.BankFree(), "BankLeases": c.BankLeases(), "BankHolders": c.BankHolders(), "BankLock": c.BankLock(),
 			"ClaimEvents": c.ClaimEvents(),
 		}
 		seen := make(map[string]string)
