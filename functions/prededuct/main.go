@@ -5,10 +5,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 )
 
@@ -28,5 +30,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, Timeout: env.Timeout}
+	if v := getenv("SURGE_EVENT_KEY"); v != "" {
+		if cfg.EventKey, err = eventsig.NewKey([]byte(v)); err != nil {
+			return Config{}, fmt.Errorf("SURGE_EVENT_KEY: %w", err)
+		}
+	}
 	return cfg, cfg.Validate()
 }

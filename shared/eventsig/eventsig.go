@@ -63,6 +63,8 @@ func NewKey(secret []byte) (*Key, error) {
 }
 
 // Sign sets e's surgesig extension to the MAC of e, replacing any there.
+// Copies of an event.Event share its context: clone e first to keep the
+// original unsigned.
 func (k *Key) Sign(e *event.Event) error {
 	mac, err := k.mac(*e)
 	if err != nil {

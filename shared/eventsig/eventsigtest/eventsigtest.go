@@ -27,9 +27,10 @@ func Key(t testing.TB) *eventsig.Key {
 	return k
 }
 
-// Signed is e signed with Key.
+// Signed is a copy of e signed with Key; e is left unsigned.
 func Signed(t testing.TB, e event.Event) event.Event {
 	t.Helper()
+	e = e.Clone()
 	if err := Key(t).Sign(&e); err != nil {
 		t.Fatalf("eventsigtest.Signed: %v", err)
 	}
