@@ -73,14 +73,21 @@ func TestOtherEventIs400(t *testing.T) {
 	}
 }
 
+// pendingClaim records erin's pending claim id and returns its
+// claim.requested, unsigned.
+func (fx *fixture) pendingClaim(t *testing.T, id string) event.Event {
+	t.Helper()
+	_, err := fx.claims.CreatePending(context.Background(), claim.Record{ID: id, UserID: "erin", SKU: "phone", Qty: 1, CreatedAt: at})
+	must(t, err)
+	return events.ClaimRequested(events.ClaimRequestedData{ClaimID: id, CampaignID: "sale", UserID: "erin",
+		SKU: "phone", Qty: 1, RequestedAt: at})
+}
+
 func TestDeadLetterStoredOnceAndClaimFinalised(t *testing.T) {
 	fx := newFixture(t)
 	ctx := context.Background()
 	id := "sale.lost-click"
-	_, err := fx.claims.CreatePending(ctx, claim.Record{ID: id, UserID: "erin", SKU: "phone", Qty: 1, CreatedAt: at})
-	must(t, err)
-	e := eventsigtest.Signed(t, events.ClaimRequested(events.ClaimRequestedData{ClaimID: id, CampaignID: "sale", UserID: "erin",
-		SKU: "phone", Qty: 1, RequestedAt: at}))
+	e := eventsigtest.Signed(t, fx.pendingClaim(t, id))
 	e.SetExtension("knativeerrorcode", "500")
 	e.SetExtension("knativeerrordest", "http://prededuct")
 	e.SetExtension("knativeerrordata", "Ym9vbQ==")
@@ -108,10 +115,7 @@ func TestUnsignedDeadClaimLeavesTheClaim(t *testing.T) {
 	fx := newFixture(t)
 	ctx := context.Background()
 	id := "sale.someone-elses"
-	_, err := fx.claims.CreatePending(ctx, claim.Record{ID: id, UserID: "erin", SKU: "phone", Qty: 1, CreatedAt: at})
-	must(t, err)
-	e := events.ClaimRequested(events.ClaimRequestedData{ClaimID: id, CampaignID: "sale", UserID: "erin",
-		SKU: "phone", Qty: 1, RequestedAt: at})
+	e := fx.pendingClaim(t, id)
 	e.SetID(id + "-forged")
 	e.SetExtension("knativeerrorcode", "400")
 	if status, body := fx.post(t, "/dead-letters", e); status != http.StatusAccepted {
