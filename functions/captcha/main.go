@@ -25,10 +25,10 @@ import (
 // and Env.S3Bucket (SURGE_S3_*) locate the challenge images it presigns.
 type Config struct {
 	Env           connect.Env
-	JWTSecret     string // SURGE_JWT_SECRET
-	CaptchaSecret string // SURGE_CAPTCHA_SECRET
-	EventKey      string // SURGE_EVENT_KEY: signs every claim.requested
-	Sink          string // K_SINK
+	JWTSecret     string        // SURGE_JWT_SECRET
+	CaptchaSecret string        // SURGE_CAPTCHA_SECRET
+	EventKey      *eventsig.Key // SURGE_EVENT_KEY: signs every claim.requested
+	Sink          string        // K_SINK
 	// OIDCTokenFile is the OIDC token sent to the broker as a bearer token
 	// (SURGE_OIDC_TOKEN_FILE; /oidc/token on Knative with
 	// authentication-oidc on); none when empty or missing.
@@ -49,8 +49,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{Env: env, JWTSecret: getenv("SURGE_JWT_SECRET"), CaptchaSecret: getenv("SURGE_CAPTCHA_SECRET"),
-		EventKey: getenv("SURGE_EVENT_KEY"), Sink: getenv("K_SINK"), OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE"),
-		MinAge: captcha.DefaultMinAge, TTL: captcha.DefaultTTL, SoldOutRefresh: soldout.DefaultRefresh}
+		Sink: getenv("K_SINK"), OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE"), MinAge: captcha.DefaultMinAge, TTL: captcha.DefaultTTL, SoldOutRefresh: soldout.DefaultRefresh}
+	if cfg.EventKey, err = eventsig.FromEnv(getenv, "SURGE_EVENT_KEY"); err != nil {
+		return Config{}, err
+	}
 	if cfg.MinAge, err = duration(getenv, "SURGE_CAPTCHA_MIN_AGE", cfg.MinAge); err != nil {
 		return Config{}, err
 	}
@@ -67,7 +69,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_JWT_SECRET", cfg.JWTSecret,
-		"SURGE_CAPTCHA_SECRET", cfg.CaptchaSecret, "SURGE_EVENT_KEY", cfg.EventKey, "K_SINK", cfg.Sink, "SURGE_S3_BUCKET", env.S3Bucket)
+		"SURGE_CAPTCHA_SECRET", cfg.CaptchaSecret, "K_SINK", cfg.Sink, "SURGE_S3_BUCKET", env.S3Bucket)
 }
 
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
@@ -96,10 +98,6 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	key, err := eventsig.NewKey([]byte(cfg.EventKey))
-	if err != nil {
-		return fmt.Errorf("config: SURGE_EVENT_KEY: %w", err)
-	}
 	sink, err := fn.NewSink(cfg.Sink, fn.WithTokenFile(cfg.OIDCTokenFile))
 	if err != nil {
 		return err
@@ -114,7 +112,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	board := soldout.New(rdb, keys, cfg.SoldOutRefresh)
 	f := New(Deps{
 		Log: log, Redis: rdb, Keys: keys, Users: auth.NewUsers([]byte(cfg.JWTSecret)),
-		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: signedSink{next: sink, key: key}, SoldOut: board, Timeout: cfg.Env.Timeout,
+		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: signedSink{next: sink, key: cfg.EventKey}, SoldOut: board, Timeout: cfg.Env.Timeout,
 		Limits: cfg.Overload.Limits, ClientIP: cfg.Overload.ClientIP, MaxInflight: cfg.Overload.MaxInflight, PublishTimeout: cfg.PublishTimeout,
 	})
 	var loops sync.WaitGroup

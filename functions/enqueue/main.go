@@ -30,17 +30,16 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
-	if err := connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_RECEIPT_KEY", getenv("SURGE_RECEIPT_KEY"),
-		"SURGE_EVENT_KEY", getenv("SURGE_EVENT_KEY")); err != nil {
+	if err := connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_RECEIPT_KEY", getenv("SURGE_RECEIPT_KEY")); err != nil {
 		return settings{}, err
 	}
 	seed, err := receipt.DecodeSeed(getenv("SURGE_RECEIPT_KEY"))
 	if err != nil {
 		return settings{}, err
 	}
-	key, err := eventsig.NewKey([]byte(getenv("SURGE_EVENT_KEY")))
+	key, err := eventsig.FromEnv(getenv, "SURGE_EVENT_KEY")
 	if err != nil {
-		return settings{}, fmt.Errorf("SURGE_EVENT_KEY: %w", err)
+		return settings{}, err
 	}
 	return settings{env: env, seed: seed, key: key}, nil
 }

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
@@ -30,10 +29,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, Timeout: env.Timeout}
-	if v := getenv("SURGE_EVENT_KEY"); v != "" {
-		if cfg.EventKey, err = eventsig.NewKey([]byte(v)); err != nil {
-			return Config{}, fmt.Errorf("SURGE_EVENT_KEY: %w", err)
-		}
+	if cfg.EventKey, err = eventsig.FromEnv(getenv, "SURGE_EVENT_KEY"); err != nil {
+		return Config{}, err
 	}
 	return cfg, cfg.Validate()
 }

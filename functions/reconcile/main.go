@@ -27,14 +27,11 @@ func loadEnv(getenv func(string) string) (connect.Env, *eventsig.Key, error) {
 		return env, nil, err
 	}
 	if err := connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
-		"SURGE_S3_BUCKET", env.S3Bucket, "SURGE_EVENT_KEY", getenv("SURGE_EVENT_KEY")); err != nil {
+		"SURGE_S3_BUCKET", env.S3Bucket); err != nil {
 		return env, nil, err
 	}
-	key, err := eventsig.NewKey([]byte(getenv("SURGE_EVENT_KEY")))
-	if err != nil {
-		return env, nil, fmt.Errorf("SURGE_EVENT_KEY: %w", err)
-	}
-	return env, key, nil
+	key, err := eventsig.FromEnv(getenv, "SURGE_EVENT_KEY")
+	return env, key, err
 }
 
 func run(ctx context.Context, log *slog.Logger) error {

@@ -62,6 +62,21 @@ func NewKey(secret []byte) (*Key, error) {
 	return &Key{secret: slices.Clone(secret)}, nil
 }
 
+// FromEnv is the key in the environment variable name (SURGE_EVENT_KEY),
+// which must be set. Each function names the variable itself, so the
+// manifest validator sees that it reads it.
+func FromEnv(getenv func(string) string, name string) (*Key, error) {
+	v := getenv(name)
+	if v == "" {
+		return nil, fmt.Errorf("%s is required", name)
+	}
+	k, err := NewKey([]byte(v))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return k, nil
+}
+
 // Sign sets e's surgesig extension to the MAC of e, replacing any there.
 // Copies of an event.Event share its context: clone e first to keep the
 // original unsigned.

@@ -3,6 +3,7 @@ package eventsig_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -115,8 +116,23 @@ func TestSignatureSurvivesStringExtensions(t *testing.T) {
 	}
 }
 
-func TestNewKeyRefusesShortSecrets(t *testing.T) {
-	if _, err := eventsig.NewKey(make([]byte, eventsig.MinKeyBytes-1)); err == nil {
-		t.Fatalf("NewKey(%d bytes) = nil error, want one", eventsig.MinKeyBytes-1)
+func TestFromEnv(t *testing.T) {
+	tests := []struct {
+		name, value, wantErr string
+	}{
+		{"unset", "", "SURGE_EVENT_KEY is required"},
+		{"short", strings.Repeat("k", eventsig.MinKeyBytes-1), "SURGE_EVENT_KEY: event key: 31 bytes, want at least 32"},
+		{"long enough", strings.Repeat("k", eventsig.MinKeyBytes), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := eventsig.FromEnv(func(string) string { return tt.value }, "SURGE_EVENT_KEY")
+			switch {
+			case tt.wantErr == "" && (err != nil || k == nil):
+				t.Errorf("FromEnv = %v, %v; want a key", k, err)
+			case tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr):
+				t.Errorf("FromEnv error = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }
