@@ -17,12 +17,15 @@ import (
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
-// Deps is everything the function uses, built in main.
+// Deps is everything the function uses, built in main, for one plane.
 type Deps struct {
 	Log       *slog.Logger
 	Redis     redis.UniversalClient
 	Pool      *pgxpool.Pool
 	Campaigns *campaign.Store
+	// Mirror, on the shadow plane, is the real plane's campaigns: warm-up
+	// copies a campaign from there when this plane has none (nil: never).
+	Mirror *campaign.Store
 	Keys      keyspace.Space
 	Admin     auth.Admin
 	Bank      *captcha.Bank // renders a captcha campaign's challenges at warm-up

@@ -17,12 +17,14 @@ import (
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
 // Config is what the query function needs; a zero Timeout gets 2s, a zero
 // MaxWaiters claimwatch.DefaultMaxWaiters.
 type Config struct {
+	Plane    plane.Plane // whose state Keys and DB are
 	Redis    redis.UniversalClient
 	DB       *pgxpool.Pool
 	Keys     keyspace.Space
@@ -106,13 +108,17 @@ func (f *Function) handle(h func(http.ResponseWriter, *http.Request) error) http
 	})
 }
 
-// user authenticates the caller.
+// user authenticates the caller, who must be of this function's plane
+// (plane.ByCaller sends each caller to its own).
 func (f *Function) user(r *http.Request) (string, error) {
-	user, err := f.cfg.Users.Verify(r)
+	c, err := f.cfg.Users.Verify(r)
 	if err != nil {
 		return "", auth.HTTPError(err)
 	}
-	return user, nil
+	if p := plane.OfCaller(c); p != f.cfg.Plane {
+		return "", fmt.Errorf("a %v caller reached the %v plane", p, f.cfg.Plane)
+	}
+	return c.User, nil
 }
 
 // claim answers GET /v1/claims/{claim_id}, long-polling with ?wait= (see

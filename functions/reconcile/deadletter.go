@@ -36,6 +36,21 @@ ON CONFLICT (source, event_id, event_type) DO NOTHING`
 func (f *Function) deadLetter(ctx context.Context, e event.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
+	if err := f.storeDeadLetter(ctx, e); err != nil {
+		return err
+	}
+	if e.Type() != events.TypeClaimRequested {
+		return nil
+	}
+	err := f.claims.SetRejected(ctx, claimOf(e), events.ReasonFailed, f.cfg.Now())
+	if errors.Is(err, claim.ErrNotFound) { // not a claim id: nothing to finalise
+		return nil
+	}
+	return err
+}
+
+// storeDeadLetter writes e to dead_letters, once.
+func (f *Function) storeDeadLetter(ctx context.Context, e event.Event) error {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
@@ -44,14 +59,7 @@ func (f *Function) deadLetter(ctx context.Context, e event.Event) error {
 		errorCode(e), extString(e, extErrorDest), body); err != nil {
 		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
 	}
-	if e.Type() != events.TypeClaimRequested {
-		return nil
-	}
-	err = f.claims.SetRejected(ctx, claimOf(e), events.ReasonFailed, f.cfg.Now())
-	if errors.Is(err, claim.ErrNotFound) { // not a claim id: nothing to finalise
-		return nil
-	}
-	return err
+	return nil
 }
 
 // claimOf is the claim id of a claim.requested event: its payload's, or
