@@ -23,9 +23,6 @@ type Deps struct {
 	Redis     redis.UniversalClient
 	Pool      *pgxpool.Pool
 	Campaigns *campaign.Store
-	// Mirror, on the shadow plane, is the real plane's campaigns: warm-up
-	// copies a campaign from there when this plane has none (nil: never).
-	Mirror *campaign.Store
 	Keys      keyspace.Space
 	Admin     auth.Admin
 	Bank      *captcha.Bank // renders a captcha campaign's challenges at warm-up
@@ -36,6 +33,9 @@ type Deps struct {
 	StockTTL    time.Duration    // local cache of a stock view; 200ms default
 	MaxAge      time.Duration    // Cache-Control max-age of the static campaign; 60s default
 	Now         func() time.Time // time.Now when nil
+	// Mirror, on the shadow plane, is the real plane's campaigns: warm-up
+	// copies a campaign from there when this plane has none (nil: never).
+	Mirror *campaign.Store
 }
 
 func (d *Deps) fill() {
