@@ -20,6 +20,8 @@ type Requests struct {
 	handlers Each[http.Handler]
 }
 
+var _ http.Handler = (*Requests)(nil)
+
 // NewRequests serves handlers, one per plane, choosing with choose.
 func NewRequests[T http.Handler](choose Chooser, handlers Each[T]) *Requests {
 	q := &Requests{hooks: hooksOf(handlers), choose: choose}
