@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -116,15 +115,7 @@ func (f *Function) fail(w http.ResponseWriter, r *http.Request, err error) {
 	httpapi.WriteError(w, err)
 }
 
-// user authenticates the caller, who must be of this function's plane
-// (plane.ByCaller sends each caller to its own).
+// user authenticates the caller, of this function's plane.
 func (f *Function) user(r *http.Request) (string, error) {
-	c, err := f.d.Users.Verify(r)
-	if err != nil {
-		return "", auth.HTTPError(err)
-	}
-	if p := plane.OfCaller(c); p != f.d.Plane {
-		return "", fmt.Errorf("a %v caller reached the %v plane", p, f.d.Plane)
-	}
-	return c.User, nil
+	return plane.User(f.d.Users, r, f.d.Plane)
 }

@@ -108,17 +108,9 @@ func (f *Function) handle(h func(http.ResponseWriter, *http.Request) error) http
 	})
 }
 
-// user authenticates the caller, who must be of this function's plane
-// (plane.ByCaller sends each caller to its own).
+// user authenticates the caller, of this function's plane.
 func (f *Function) user(r *http.Request) (string, error) {
-	c, err := f.cfg.Users.Verify(r)
-	if err != nil {
-		return "", auth.HTTPError(err)
-	}
-	if p := plane.OfCaller(c); p != f.cfg.Plane {
-		return "", fmt.Errorf("a %v caller reached the %v plane", p, f.cfg.Plane)
-	}
-	return c.User, nil
+	return plane.User(f.cfg.Users, r, f.cfg.Plane)
 }
 
 // claim answers GET /v1/claims/{claim_id}, long-polling with ?wait= (see

@@ -7,21 +7,17 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/local/crowd"
 	"github.com/surgekit/surge/local/engine"
 	"github.com/surgekit/surge/shared/auth"
-	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/plane"
 )
@@ -306,35 +302,14 @@ type campaignReport struct {
 	Mismatch  bool   `json:"mismatch"`
 }
 
-// reconcileOn pings reconcile on plane p, as that plane's PingSource
-// would, and returns campaign live's line of the report it stored in S3
-// (under the plane's prefix).
+// reconcileOn runs a reconcile pass on plane p and returns campaign live's
+// line of the report it stored in S3.
 func (s *stack) reconcileOn(t *testing.T, p plane.Plane) campaignReport {
 	t.Helper()
+	sum := s.ping(t, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := cloudevents.NewClientHTTP(cloudevents.WithTarget(s.ServiceURL("reconcile")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ping := cloudevents.NewEvent()
-	ping.SetID("e2e-" + p.String())
-	ping.SetType(events.TypePing)
-	ping.SetSource("/apis/v1/namespaces/default/pingsources/reconcile-tick")
-	plane.Mark(&ping, p)
-	reply, res := c.Request(ctx, ping)
-	if !cloudevents.IsACK(res) || reply == nil {
-		t.Fatalf("ping reconcile on the %v plane: %v (reply %v)", p, res, reply)
-	}
-	var sum events.ReconcileReportData
-	if err := reply.DataAs(&sum); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := plane.Of(*reply); got != p || !strings.HasPrefix(sum.ReportKey, p.ObjectPrefix()+"reconcile/") {
-		t.Fatalf("%v ping: report %s on the %v plane; want it on its own, under %q", p, sum.ReportKey, got, p.ObjectPrefix())
-	}
-	store := connect.S3(connect.S3Config{Endpoint: s.env.S3Endpoint, AccessKey: s.env.S3AccessKey, SecretKey: s.env.S3SecretKey})
-	obj, err := store.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.env.S3Bucket), Key: aws.String(sum.ReportKey)})
+	obj, err := s.s3().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.env.S3Bucket), Key: aws.String(sum.ReportKey)})
 	if err != nil {
 		t.Fatalf("report %s: %v", sum.ReportKey, err)
 	}

@@ -196,3 +196,22 @@ func TestRequestsChooseByCaller(t *testing.T) {
 		})
 	}
 }
+
+// TestUserOfItsPlane: a function's caller must be of its plane; one of the
+// other is an internal error, not a 401 (only a wiring mistake sends one).
+func TestUserOfItsPlane(t *testing.T) {
+	secret := []byte("plane-test-secret")
+	users := auth.NewUsers(secret)
+	tok, err := auth.Sign(secret, auth.Caller{User: "alice", Shadow: true}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	if u, err := plane.User(users, r, plane.Shadow); u != "alice" || err != nil {
+		t.Errorf("User on the shadow plane = %q, %v; want alice", u, err)
+	}
+	if u, err := plane.User(users, r, plane.Real); u != "" || err == nil || errors.Is(err, auth.ErrUnauthorized) {
+		t.Errorf("User on the real plane = %q, %v; want an internal error", u, err)
+	}
+}

@@ -1,6 +1,7 @@
 package plane
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/surgekit/surge/shared/auth"
@@ -62,4 +63,19 @@ func OfCaller(c auth.Caller) Plane {
 		return Shadow
 	}
 	return Real
+}
+
+// User authenticates the caller of a function serving plane p: the user id
+// of the request's verified JWT, 401 in the public shape without one, and
+// an error (500) for a caller of the other plane, which only a wiring
+// mistake can send (ByCaller sends each caller to its own plane).
+func User(users auth.Users, r *http.Request, p Plane) (string, error) {
+	c, err := users.Verify(r)
+	if err != nil {
+		return "", auth.HTTPError(err)
+	}
+	if got := OfCaller(c); got != p {
+		return "", fmt.Errorf("a %v caller reached the %v plane", got, p)
+	}
+	return c.User, nil
 }
