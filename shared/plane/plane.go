@@ -97,13 +97,16 @@ func Of(e event.Event) (Plane, error) {
 	return Real, fmt.Errorf("%w: extension %s = %v, want \"true\" or none", events.ErrInvalid, Extension, v)
 }
 
-// Mark puts e on plane p: the Extension for shadow, none for real.
+// Mark puts e on plane p: the Extension for shadow, none for real (a
+// real event is left as it is unless it carries one).
 func Mark(e *event.Event, p Plane) {
 	if p == Shadow {
 		e.SetExtension(Extension, "true")
 		return
 	}
-	e.SetExtension(Extension, nil)
+	if _, marked := e.Extensions()[Extension]; marked {
+		e.SetExtension(Extension, nil)
+	}
 }
 
 // Each holds one value per plane, indexed by Plane.
