@@ -17,7 +17,7 @@ import (
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
-// Deps is everything the function uses, built in main.
+// Deps is everything the function uses, built in main, for one plane.
 type Deps struct {
 	Log       *slog.Logger
 	Redis     redis.UniversalClient
@@ -33,6 +33,9 @@ type Deps struct {
 	StockTTL    time.Duration    // local cache of a stock view; 200ms default
 	MaxAge      time.Duration    // Cache-Control max-age of the static campaign; 60s default
 	Now         func() time.Time // time.Now when nil
+	// Mirror, on the shadow plane, is the real plane's campaigns: warm-up
+	// copies a campaign from there when this plane has none (nil: never).
+	Mirror *campaign.Store
 }
 
 func (d *Deps) fill() {

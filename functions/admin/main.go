@@ -1,5 +1,6 @@
 // Command admin serves the operator's calls (create a campaign, warm it
-// up) and the public campaign reads (static spec, live stock).
+// up) and the public campaign reads (static spec, live stock), on the
+// plane each request names (choosePlane).
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/schema"
 )
 
@@ -23,6 +25,9 @@ import (
 type Config struct {
 	Env        connect.Env
 	AdminToken string // SURGE_ADMIN_TOKEN
+	// JWTSecret (SURGE_JWT_SECRET) tells a shadow user's public reads (the
+	// stock a shadow crowd sees); without it every public read is real.
+	JWTSecret string
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -30,7 +35,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	cfg := Config{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN")}
+	cfg := Config{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN"), JWTSecret: getenv("SURGE_JWT_SECRET")}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
 		"SURGE_ADMIN_TOKEN", cfg.AdminToken, "SURGE_S3_BUCKET", env.S3Bucket)
 }
@@ -49,19 +54,29 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	pool, err := connect.Postgres(dial, cfg.Env.DatabaseURL, 0)
+	pools, err := plane.Postgres(dial, cfg.Env.DatabaseURL, 0)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := schema.Migrate(dial, pool); err != nil {
+	defer plane.Close(pools)
+	admin, users := auth.NewAdmin(cfg.AdminToken), auth.NewUsers([]byte(cfg.JWTSecret))
+	images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout)
+	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
+		if err := schema.Migrate(dial, pools[p]); err != nil {
+			return nil, err
+		}
+		keys := p.Keys(keyspace.New(cfg.Env.KeyPrefix))
+		d := Deps{
+			Log: log.With("plane", p.String()), Redis: rdb, Pool: pools[p], Campaigns: campaign.NewStore(pools[p]), Keys: keys,
+			Admin: admin, Bank: captcha.NewBank(rdb, keys, images.Under(p.ObjectPrefix())), Timeout: cfg.Env.Timeout,
+		}
+		if p == plane.Shadow {
+			d.Mirror = campaign.NewStore(pools[plane.Real])
+		}
+		return New(d), nil
+	})
+	if err != nil {
 		return err
 	}
-	keys := keyspace.New(cfg.Env.KeyPrefix)
-	images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout)
-	f := New(Deps{
-		Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool), Keys: keys,
-		Admin: auth.NewAdmin(cfg.AdminToken), Bank: captcha.NewBank(rdb, keys, images), Timeout: cfg.Env.Timeout,
-	})
-	return fn.Run(ctx, log, f)
+	return fn.Run(ctx, log, plane.NewRequests(choosePlane(admin, users), fns))
 }

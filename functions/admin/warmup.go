@@ -22,7 +22,9 @@ type Warmed struct {
 
 // warmup: POST /v1/campaigns/{id}/warmup (admin) → 200 Warmed. Stock keys
 // already in Redis are left alone, so a second warm-up never resets stock,
-// and a challenge bank already there is not rendered again. The bank
+// and a challenge bank already there is not rendered again. With
+// ?plane=shadow it warms the campaign's shadow (mirrored from the real
+// plane when it has none there: see campaignOrMirror), nothing real. The bank
 // (captcha.BankSize of expected_crowd and total stock) is rendered first,
 // under WarmTimeout: until it is there, the campaign is not in Redis and
 // its clicks and challenges answer 404.
@@ -59,7 +61,7 @@ func (f *Function) warm(ctx context.Context, id string) (Warmed, error) {
 func (f *Function) readCampaign(ctx context.Context, id string) (*campaign.Campaign, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
 	defer cancel()
-	return f.campaign(ctx, id)
+	return f.campaignOrMirror(ctx, id)
 }
 
 // warmBank renders c's challenge bank when c asks for a captcha.

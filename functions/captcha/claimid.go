@@ -10,6 +10,7 @@ import (
 
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 )
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
@@ -19,8 +20,10 @@ var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // claimID returns the id of a new claim and whether it is derived from an
 // Idempotency-Key (a retried click then maps to the same claim). Keys are
-// per user: two users sending the same key get different claims.
-func claimID(r *http.Request, campaign, user string) (id string, idempotent bool, err error) {
+// per user and per plane: two users sending the same key get different
+// claims, and so do a user's real and shadow clicks (the broker, which
+// drops an event id it saw, must never take one for the other).
+func claimID(r *http.Request, p plane.Plane, campaign, user string) (id string, idempotent bool, err error) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		u, err := randomUnique()
@@ -29,8 +32,17 @@ func claimID(r *http.Request, campaign, user string) (id string, idempotent bool
 	if len(key) > MaxIdempotencyKey {
 		return "", false, httpapi.Errorf(http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key over %d bytes", MaxIdempotencyKey)
 	}
-	sum := sha256.Sum256([]byte("claim\x00" + campaign + "\x00" + user + "\x00" + key))
+	sum := sha256.Sum256([]byte(claimDomain(p) + "\x00" + campaign + "\x00" + user + "\x00" + key))
 	return keyspace.ClaimID(campaign, "k"+encode(sum[:16])), true, nil
+}
+
+// claimDomain separates the derived claim ids of the planes; the real
+// plane's are what they were before there was a shadow one.
+func claimDomain(p plane.Plane) string {
+	if p == plane.Shadow {
+		return "shadow-claim"
+	}
+	return "claim"
 }
 
 // randomUnique is 128 random bits; "r" and "k" prefixes keep random and

@@ -13,6 +13,7 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/plane"
 )
 
 // claimBody is a click. The challenge fields are ignored when the campaign
@@ -82,7 +83,7 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 	if soldOut && r.Header.Get("Idempotency-Key") == "" { // no earlier attempt to replay: no Redis at all
 		return Accepted{}, errSoldOut
 	}
-	id, idempotent, err := claimID(r, spec.ID, user)
+	id, idempotent, err := claimID(r, f.d.Plane, spec.ID, user)
 	if err != nil {
 		return Accepted{}, err
 	}
@@ -167,7 +168,7 @@ func (f *Function) submit(ctx context.Context, rec claim.Record) error {
 func (f *Function) publish(ctx context.Context, rec claim.Record) error {
 	ctx, cancel := context.WithTimeout(ctx, f.d.PublishTimeout)
 	defer cancel()
-	return f.d.Sink.Send(ctx, requested(rec))
+	return f.d.Sink.Send(ctx, requested(rec, f.d.Plane))
 }
 
 // unpublished deletes the record of a claim the broker did not take, on a
@@ -179,11 +180,15 @@ func (f *Function) unpublished(id string, sendErr error) error {
 	return fmt.Errorf("%w: publish claim %s: %w", errPublish, id, errors.Join(sendErr, delErr))
 }
 
-// requested is the claim.requested event of rec; built from the record so a
-// republished claim is the very same event (same id, same time).
-func requested(rec claim.Record) event.Event {
-	return events.ClaimRequested(events.ClaimRequestedData{
+// requested is the claim.requested event of rec on plane p; built from the
+// record so a republished claim is the very same event (same id, same
+// time). The plane is set here, as the event is made: whatever is computed
+// over the event after (a signature) covers it.
+func requested(rec claim.Record, p plane.Plane) event.Event {
+	e := events.ClaimRequested(events.ClaimRequestedData{
 		ClaimID: rec.ID, CampaignID: rec.CampaignID, UserID: rec.UserID,
 		SKU: rec.SKU, Qty: rec.Qty, RequestedAt: rec.CreatedAt,
 	})
+	plane.Mark(&e, p)
+	return e
 }

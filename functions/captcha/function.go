@@ -17,6 +17,7 @@ import (
 	"github.com/surgekit/surge/shared/clientip"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/ratelimit"
 	"github.com/surgekit/surge/shared/soldout"
 )
@@ -26,8 +27,9 @@ type Publisher interface {
 	Send(ctx context.Context, e event.Event) error
 }
 
-// Deps is everything the function uses, built in main.
+// Deps is everything the function uses, built in main, for one plane.
 type Deps struct {
+	Plane      plane.Plane // whose state Keys, Challenges, Claims and SoldOut are
 	Log        *slog.Logger
 	Redis      redis.UniversalClient
 	Keys       keyspace.Space
@@ -113,11 +115,7 @@ func (f *Function) fail(w http.ResponseWriter, r *http.Request, err error) {
 	httpapi.WriteError(w, err)
 }
 
-// user authenticates the caller.
+// user authenticates the caller, of this function's plane.
 func (f *Function) user(r *http.Request) (string, error) {
-	u, err := f.d.Users.Verify(r)
-	if err != nil {
-		return "", auth.HTTPError(err)
-	}
-	return u, nil
+	return plane.User(f.d.Users, r, f.d.Plane)
 }

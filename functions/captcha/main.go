@@ -18,6 +18,7 @@ import (
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/soldout"
 )
 
@@ -102,23 +103,33 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	keys := keyspace.New(cfg.Env.KeyPrefix)
-	images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout)
-	challenges, err := captcha.New(rdb, keys, images,
-		captcha.Config{Secret: []byte(cfg.CaptchaSecret), TTL: cfg.TTL, MinAge: cfg.MinAge})
+	signed := signedSink{next: sink, key: cfg.EventKey}
+	users := auth.NewUsers([]byte(cfg.JWTSecret))
+	var boards plane.Each[*soldout.Board]
+	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
+		keys := p.Keys(keyspace.New(cfg.Env.KeyPrefix))
+		images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout).Under(p.ObjectPrefix())
+		challenges, err := captcha.New(rdb, keys, images,
+			captcha.Config{Secret: []byte(cfg.CaptchaSecret), TTL: cfg.TTL, MinAge: cfg.MinAge})
+		if err != nil {
+			return nil, err
+		}
+		boards[p] = soldout.New(rdb, keys, cfg.SoldOutRefresh)
+		return New(Deps{
+			Plane: p, Log: log.With("plane", p.String()), Redis: rdb, Keys: keys, Users: users,
+			Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: signed, SoldOut: boards[p], Timeout: cfg.Env.Timeout,
+			Limits: cfg.Overload.Limits, ClientIP: cfg.Overload.ClientIP, MaxInflight: cfg.Overload.MaxInflight, PublishTimeout: cfg.PublishTimeout,
+		}), nil
+	})
 	if err != nil {
 		return err
 	}
-	board := soldout.New(rdb, keys, cfg.SoldOutRefresh)
-	f := New(Deps{
-		Log: log, Redis: rdb, Keys: keys, Users: auth.NewUsers([]byte(cfg.JWTSecret)),
-		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: signedSink{next: sink, key: cfg.EventKey}, SoldOut: board, Timeout: cfg.Env.Timeout,
-		Limits: cfg.Overload.Limits, ClientIP: cfg.Overload.ClientIP, MaxInflight: cfg.Overload.MaxInflight, PublishTimeout: cfg.PublishTimeout,
-	})
 	var loops sync.WaitGroup
 	defer loops.Wait()
-	boardCtx, stopBoard := context.WithCancel(ctx)
-	defer stopBoard()
-	loops.Go(func() { board.Run(boardCtx) }) // ends with stopBoard, after the server drained
-	return fn.Run(ctx, log, f)
+	boardCtx, stopBoards := context.WithCancel(ctx)
+	defer stopBoards()
+	for _, b := range boards {
+		loops.Go(func() { b.Run(boardCtx) }) // ends with stopBoards, after the server drained
+	}
+	return fn.Run(ctx, log, plane.NewRequests(plane.ByCaller(users), fns))
 }

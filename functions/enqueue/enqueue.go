@@ -15,11 +15,13 @@ import (
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
 // Config is what the enqueue function needs; zero durations get defaults.
 type Config struct {
+	Plane  plane.Plane // whose state Keys is; its receipts say so
 	Redis  redis.UniversalClient
 	Keys   keyspace.Space
 	Signer *receipt.Signer
@@ -132,7 +134,7 @@ func (f *Function) mint(ctx context.Context, d events.ClaimReservedData) (token,
 	token, err = f.cfg.Signer.Sign(receipt.Receipt{
 		TokenID: d.ClaimID, OrderNo: orderNo, CampaignID: d.CampaignID, SKU: d.SKU, UserID: d.UserID,
 		Qty: d.Qty, Seq: d.Seq, FirstSlot: d.FirstSlot, Amount: amount,
-		ReservedAt: d.ReservedAt, PayBy: d.PayBy,
+		ReservedAt: d.ReservedAt, PayBy: d.PayBy, Shadow: f.cfg.Plane == plane.Shadow,
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %v", events.ErrInvalid, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -60,9 +61,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	f, err := New(Config{Redis: rdb, Keys: keyspace.New(s.env.KeyPrefix), Signer: signer, EventKey: s.key, Timeout: s.env.Timeout})
+	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
+		return New(Config{Plane: p, Redis: rdb, Keys: p.Keys(keyspace.New(s.env.KeyPrefix)), Signer: signer, EventKey: s.key, Timeout: s.env.Timeout})
+	})
 	if err != nil {
 		return err
 	}
-	return fn.Run(ctx, log, f)
+	return fn.Run(ctx, log, plane.NewEvents(fns))
 }

@@ -12,11 +12,13 @@ import (
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/stock"
 )
 
 // Config is everything the function reads from its environment.
 type Config struct {
+	Plane     plane.Plane   // whose state KeyPrefix is; its replies carry its mark
 	RedisURL  string        // SURGE_REDIS_URL
 	KeyPrefix string        // SURGE_KEY_PREFIX
 	Timeout   time.Duration // SURGE_TIMEOUT: deadline of one Redis call

@@ -11,6 +11,7 @@ import (
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -43,11 +44,14 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	return f.signed(reply(d, dec, now))
 }
 
-// signed signs a reply, so enqueue knows a claim.reserved came from here.
+// signed marks a reply with this function's plane and signs it, so enqueue
+// knows a claim.reserved came from here; the mark goes on first, as the
+// signature covers it.
 func (f *Function) signed(e *event.Event) (*event.Event, error) {
 	if e == nil {
 		return nil, nil
 	}
+	plane.Mark(e, f.cfg.Plane)
 	if err := f.cfg.EventKey.Sign(e); err != nil {
 		return nil, err
 	}

@@ -11,10 +11,13 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
+	"github.com/surgekit/surge/shared/stock"
 )
 
 func requested(campaignID, unique, user string, qty int) events.ClaimRequestedData {
@@ -217,4 +220,22 @@ func edited(t *testing.T, change func(*events.ClaimRequestedData)) event.Event {
 	d := requested("sale", "1", "alice", 1)
 	change(&d)
 	return eventsigtest.Signed(t, events.ClaimRequested(d))
+}
+
+// TestShadowReplySignedWithItsMark: a shadow prededuct's reply carries the
+// shadow mark under its signature, so enqueue takes it (and a mark added
+// after signing would have made every shadow reservation poison).
+func TestShadowReplySignedWithItsMark(t *testing.T) {
+	f := New(Config{Plane: plane.Shadow, EventKey: eventsigtest.Key(t)})
+	d := requested("sale", "1", "alice", 1)
+	reply, err := f.signed(reply(d, stock.Decision{State: claim.Reserved, Seq: 1, FirstSlot: 1, ReservedAt: now, PayBy: now}, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := plane.Of(*reply); err != nil || p != plane.Shadow {
+		t.Errorf("reply plane = %v, %v; want shadow", p, err)
+	}
+	if err := eventsigtest.Key(t).Verify(*reply); err != nil {
+		t.Errorf("shadow reply does not verify: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 // Command prededuct is the pre-deduct function: it takes claim.requested
 // events, runs the atomic pre-deduct script in Redis and replies
-// claim.reserved or claim.rejected.
+// claim.reserved or claim.rejected, on the plane of each event (one
+// Function per plane, each with the Redis client its Start opens).
 package main
 
 import (
@@ -11,6 +12,8 @@ import (
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 )
 
 func main() { fn.Main("prededuct", run) }
@@ -20,7 +23,16 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	return fn.Run(ctx, log, New(cfg))
+	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
+		c := cfg
+		c.Plane = p
+		c.KeyPrefix = p.Keys(keyspace.New(cfg.KeyPrefix)).Prefix()
+		return New(c), nil
+	})
+	if err != nil {
+		return err
+	}
+	return fn.Run(ctx, log, plane.NewEvents(fns))
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -69,17 +70,20 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	db, err := connect.Postgres(dialCtx, s.env.DatabaseURL, 0)
+	dbs, err := plane.Postgres(dialCtx, s.env.DatabaseURL, 0)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	f, err := New(Config{
-		Redis: rdb, DB: db, Keys: keyspace.New(s.env.KeyPrefix), Users: auth.NewUsers(s.jwtSecret),
-		Receipts: receipt.NewVerifier(signer.Public()), Timeout: s.env.Timeout, MaxWaiters: s.maxWaiters, Log: log,
+	defer plane.Close(dbs)
+	users, verifier := auth.NewUsers(s.jwtSecret), receipt.NewVerifier(signer.Public())
+	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
+		return New(Config{
+			Plane: p, Redis: rdb, DB: dbs[p], Keys: p.Keys(keyspace.New(s.env.KeyPrefix)), Users: users,
+			Receipts: verifier, Timeout: s.env.Timeout, MaxWaiters: s.maxWaiters, Log: log.With("plane", p.String()),
+		})
 	})
 	if err != nil {
 		return err
 	}
-	return fn.Run(ctx, log, f)
+	return fn.Run(ctx, log, plane.NewRequests(plane.ByCaller(users), fns))
 }

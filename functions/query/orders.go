@@ -9,6 +9,7 @@ import (
 
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/pending"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -57,13 +58,15 @@ func (f *Function) pendingTokens(ctx context.Context, user string) (map[string]s
 }
 
 // verified returns the receipts of the tokens that verify and belong where
-// they are filed; any other is skipped and logged: it is not a win.
+// they are filed, on this plane; any other is skipped and logged: it is
+// not a win.
 func (f *Function) verified(user string, tokens map[string]string) []receipt.Receipt {
 	out := make([]receipt.Receipt, 0, len(tokens))
 	for orderNo, tok := range tokens {
 		r, err := f.cfg.Receipts.Verify(tok)
-		if err == nil && (r.OrderNo != orderNo || r.UserID != user) {
-			err = fmt.Errorf("%w: token of %s/%s filed as %s/%s", receipt.ErrForged, r.UserID, r.OrderNo, user, orderNo)
+		if err == nil && (r.OrderNo != orderNo || r.UserID != user || r.Shadow != (f.cfg.Plane == plane.Shadow)) {
+			err = fmt.Errorf("%w: token of %s/%s (shadow %v) filed as %s/%s on the %v plane",
+				receipt.ErrForged, r.UserID, r.OrderNo, r.Shadow, user, orderNo, f.cfg.Plane)
 		}
 		if err != nil {
 			f.cfg.Log.Warn("pending token skipped", "user_id", user, "order_no", orderNo, "error", err.Error())

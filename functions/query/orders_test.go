@@ -113,8 +113,12 @@ func TestOrdersSkipTokensThatAreNotWins(t *testing.T) {
 	bobs := win(3)
 	bobs.UserID = "bob"
 	bobsTok, _ := fx.signer.Sign(bobs)
+	shadow := win(4)
+	shadow.Shadow = true
+	shadowTok, _ := fx.signer.Sign(shadow)
 	ctx, key := context.Background(), fx.keys.User("alice").Pending()
 	junk := map[string]string{
+		shadow.OrderNo:             shadowTok, // a load test's win, in the real plane's list
 		"double11:phone-x:alice:9": "garbage",
 		"double11:phone-x:alice:8": good[:len(good)-3] + "AAA",
 		"double11:phone-x:alice:7": good, // filed under the wrong order number

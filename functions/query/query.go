@@ -17,12 +17,14 @@ import (
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
 // Config is what the query function needs; a zero Timeout gets 2s, a zero
 // MaxWaiters claimwatch.DefaultMaxWaiters.
 type Config struct {
+	Plane    plane.Plane // whose state Keys and DB are
 	Redis    redis.UniversalClient
 	DB       *pgxpool.Pool
 	Keys     keyspace.Space
@@ -106,13 +108,9 @@ func (f *Function) handle(h func(http.ResponseWriter, *http.Request) error) http
 	})
 }
 
-// user authenticates the caller.
+// user authenticates the caller, of this function's plane.
 func (f *Function) user(r *http.Request) (string, error) {
-	user, err := f.cfg.Users.Verify(r)
-	if err != nil {
-		return "", auth.HTTPError(err)
-	}
-	return user, nil
+	return plane.User(f.cfg.Users, r, f.cfg.Plane)
 }
 
 // claim answers GET /v1/claims/{claim_id}, long-polling with ?wait= (see

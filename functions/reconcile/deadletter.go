@@ -38,13 +38,8 @@ ON CONFLICT (source, event_id, event_type) DO NOTHING`
 func (f *Function) deadLetter(ctx context.Context, e event.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
-	body, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
-	}
-	if _, err := f.cfg.Postgres.Exec(ctx, insertDeadLetter, e.ID(), e.Type(), e.Source(),
-		errorCode(e), extString(e, extErrorDest), body); err != nil {
-		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
+	if err := f.storeDeadLetter(ctx, e); err != nil {
+		return err
 	}
 	if e.Type() != events.TypeClaimRequested {
 		return nil
@@ -53,11 +48,24 @@ func (f *Function) deadLetter(ctx context.Context, e event.Event) error {
 		f.cfg.Log.Warn("dead claim request not from captcha: stored, claim left as it is", "event_id", e.ID(), "error", err.Error())
 		return nil
 	}
-	err = f.claims.SetRejected(ctx, claimOf(e), events.ReasonFailed, f.cfg.Now())
+	err := f.claims.SetRejected(ctx, claimOf(e), events.ReasonFailed, f.cfg.Now())
 	if errors.Is(err, claim.ErrNotFound) { // not a claim id: nothing to finalise
 		return nil
 	}
 	return err
+}
+
+// storeDeadLetter writes e to dead_letters, once.
+func (f *Function) storeDeadLetter(ctx context.Context, e event.Event) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
+	}
+	if _, err := f.cfg.Postgres.Exec(ctx, insertDeadLetter, e.ID(), e.Type(), e.Source(),
+		errorCode(e), extString(e, extErrorDest), body); err != nil {
+		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
+	}
+	return nil
 }
 
 // claimOf is the claim id of a claim.requested event: its payload's, or

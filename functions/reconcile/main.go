@@ -4,7 +4,10 @@
 // in PostgreSQL plus those reserved in flight, writes a JSON report to S3
 // and replies reconcile.reported. It is also the broker's dead-letter
 // sink: dead letters are stored in PostgreSQL and dead claim requests are
-// finalised as rejected.
+// finalised as rejected. It does all of it on the plane of each event: a
+// ping or a dead letter marked shadow (the PingSource reconcile-tick-shadow,
+// or any shadow event the broker gave up on) is reconciled or stored on
+// the shadow plane, its report under shadow/ in the bucket.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 )
 
 func main() { fn.Main("reconcile", run) }
@@ -46,15 +50,18 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	pool, err := connect.Postgres(dialCtx, env.DatabaseURL, 4)
+	pools, err := plane.Postgres(dialCtx, env.DatabaseURL, 4)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	f, err := New(Config{Redis: rdb, Postgres: pool, S3: connect.S3(env.S3), Bucket: env.S3Bucket,
-		Keys: keyspace.New(env.KeyPrefix), Log: log, EventKey: key, Timeout: env.Timeout})
+	defer plane.Close(pools)
+	store := connect.S3(env.S3)
+	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
+		return New(Config{Plane: p, Redis: rdb, Postgres: pools[p], S3: store, Bucket: env.S3Bucket,
+			Keys: p.Keys(keyspace.New(env.KeyPrefix)), Log: log.With("plane", p.String()), EventKey: key, Timeout: env.Timeout})
+	})
 	if err != nil {
 		return err
 	}
-	return fn.Run(ctx, log, f)
+	return fn.Run(ctx, log, newPlanes(fns))
 }

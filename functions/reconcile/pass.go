@@ -28,7 +28,7 @@ func (f *Function) pass(ctx context.Context, e event.Event) (Report, error) {
 		r.add(c)
 	}
 	r.FinishedAt = f.cfg.Now().UTC()
-	r.Key = reportKey(eventTime(e, r.StartedAt), e.ID())
+	r.Key = f.cfg.Plane.ObjectPrefix() + reportKey(eventTime(e, r.StartedAt), e.ID())
 	return r, putReport(ctx, f.cfg.S3, f.cfg.Bucket, f.cfg.Timeout, r)
 }
 

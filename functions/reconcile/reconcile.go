@@ -17,11 +17,13 @@ import (
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/schema"
 )
 
 // Config is what the reconcile function needs; zero fields get defaults.
 type Config struct {
+	Plane    plane.Plane // whose state Keys and Postgres are; its reports go under its object prefix
 	Redis    redis.UniversalClient
 	Postgres *pgxpool.Pool
 	S3       objectStore

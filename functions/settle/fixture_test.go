@@ -40,6 +40,7 @@ type fixture struct {
 	claims  *claim.Store
 	pending *pending.Store
 	signer  *receipt.Signer
+	shadow  bool // win mints shadow receipts
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -91,7 +92,7 @@ func (fx *fixture) win(t *testing.T, user string, seq, slot int) event.Event {
 	claimID := keyspace.ClaimID("double11", "c-"+user)
 	r := receipt.Receipt{TokenID: claimID, OrderNo: receipt.OrderNo("double11", "phone-x", user, seq),
 		CampaignID: "double11", SKU: "phone-x", UserID: user, Qty: 1, Seq: seq, FirstSlot: slot,
-		Amount: 99900, ReservedAt: reservedAt, PayBy: reservedAt.Add(10 * time.Minute)}
+		Amount: 99900, ReservedAt: reservedAt, PayBy: reservedAt.Add(10 * time.Minute), Shadow: fx.shadow}
 	token, err := fx.signer.Sign(r)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -45,14 +46,17 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	return &reply, nil
 }
 
-// verify checks the token's signature and that it says what the event
-// says, including the deterministic order number.
+// verify checks the token's signature, that it is a win of this plane (a
+// shadow win posted as a real event never becomes an order), and that it
+// says what the event says, including the deterministic order number.
 func (f *Function) verify(d events.OrderQueuedData) (receipt.Receipt, error) {
 	r, err := f.cfg.Verifier.Verify(d.Token)
 	if err != nil {
 		return r, fmt.Errorf("%w: %w", fn.ErrPoison, err)
 	}
 	switch {
+	case r.Shadow != (f.cfg.Plane == plane.Shadow):
+		return r, fmt.Errorf("%w: token %s is not of the %v plane", fn.ErrPoison, r.TokenID, f.cfg.Plane)
 	case r.TokenID != d.ClaimID, r.OrderNo != d.OrderNo, r.CampaignID != d.CampaignID, r.UserID != d.UserID:
 		return r, fmt.Errorf("%w: token %s does not match its event", fn.ErrPoison, r.TokenID)
 	case r.OrderNo != receipt.OrderNo(r.CampaignID, r.SKU, r.UserID, r.Seq):

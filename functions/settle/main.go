@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -23,7 +24,7 @@ func main() { fn.Main("settle", run) }
 type settings struct {
 	env      connect.Env
 	seed     []byte // SURGE_RECEIPT_KEY
-	poolSize int32  // SURGE_SETTLE_POOL_SIZE: PostgreSQL connections, 4 by default
+	poolSize int32  // SURGE_SETTLE_POOL_SIZE: PostgreSQL connections per plane, 4 by default
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -66,15 +67,18 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	pool, err := connect.Postgres(dialCtx, s.env.DatabaseURL, s.poolSize)
+	pools, err := plane.Postgres(dialCtx, s.env.DatabaseURL, s.poolSize)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	f, err := New(Config{Redis: rdb, Postgres: pool, Keys: keyspace.New(s.env.KeyPrefix),
-		Verifier: receipt.NewVerifier(signer.Public()), Timeout: s.env.Timeout})
+	defer plane.Close(pools)
+	verifier := receipt.NewVerifier(signer.Public())
+	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
+		return New(Config{Plane: p, Redis: rdb, Postgres: pools[p], Keys: p.Keys(keyspace.New(s.env.KeyPrefix)),
+			Verifier: verifier, Timeout: s.env.Timeout})
+	})
 	if err != nil {
 		return err
 	}
-	return fn.Run(ctx, log, f)
+	return fn.Run(ctx, log, plane.NewEvents(fns))
 }

@@ -13,12 +13,14 @@ import (
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/pending"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 	"github.com/surgekit/surge/shared/schema"
 )
 
 // Config is what the settle function needs; zero fields get defaults.
 type Config struct {
+	Plane    plane.Plane // whose state Keys and Postgres are; only its receipts settle here
 	Redis    redis.UniversalClient
 	Postgres *pgxpool.Pool
 	Keys     keyspace.Space

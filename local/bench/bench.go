@@ -73,6 +73,11 @@ type Config struct {
 	Dir          string    // scratch space and the profiles (<Dir>/profiles)
 	Only         []string  // the steps to run (Step…); empty runs them all
 	Log          io.Writer // progress, one line per step; nil discards
+
+	// Shadow runs every campaign of the click phase and the crowds on the
+	// shadow plane, with shadow users (-shadow): a live deployment's real
+	// traffic, stock, orders and statistics are not touched.
+	Shadow bool
 }
 
 // Report is one run, JSON-serialisable (.surge/bench/latest.json).

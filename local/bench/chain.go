@@ -43,7 +43,7 @@ func (r *runner) crowd(ctx context.Context) error {
 	}
 	res, err := crowd.Run(ctx, crowd.Config{
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
-		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: s.Stock, Limit: 1},
+		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: s.Stock, Limit: 1, Shadow: r.cfg.Shadow},
 		Users:    s.Users, Rate: s.Rate, Concurrency: s.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
 		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU,
 	})
@@ -84,7 +84,7 @@ func (r *runner) openCrowd(ctx context.Context) error {
 	r.logf("crowd    open loop: %d users for %d units at %.0f arrivals/s", users, users/10, rate)
 	res, err := crowd.Run(ctx, crowd.Config{
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
-		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1},
+		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1, Shadow: r.cfg.Shadow},
 		Users:    users, Rate: rate, Concurrency: r.cfg.Size.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
 		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU,
 	})

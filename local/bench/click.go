@@ -108,7 +108,7 @@ func (r *runner) click(ctx context.Context) error {
 	}
 	defer p.close()
 	ph := &ClickPhase{WindowSeconds: s.ClickWindow.Seconds(), Connections: s.ClickConns, Cores: runtime.NumCPU()}
-	tokens, err := signUsers(r.cfg.JWTSecret, bareUsers)
+	tokens, err := signUsers(r.cfg.JWTSecret, bareUsers, r.cfg.Shadow)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (r *runner) click(ctx context.Context) error {
 		return err
 	}
 	n := min(ph.Bare.Requests*11/10+s.ClickConns, maxUsers)
-	if tokens, err = signUsers(r.cfg.JWTSecret, n); err != nil {
+	if tokens, err = signUsers(r.cfg.JWTSecret, n, r.cfg.Shadow); err != nil {
 		return err
 	}
 	ph.Users = len(tokens)
@@ -226,7 +226,7 @@ func (r *runner) clickCampaign(ctx context.Context, p *progress, phase string, u
 	if err != nil {
 		return crowd.Campaign{}, err
 	}
-	c := crowd.Campaign{ID: id, SKU: clickSKU, Stock: max(winStock, users+1), Limit: 1}
+	c := crowd.Campaign{ID: id, SKU: clickSKU, Stock: max(winStock, users+1), Limit: 1, Shadow: r.cfg.Shadow}
 	if phase == PhaseSoldOut {
 		c.Stock = 1
 	}
@@ -242,7 +242,7 @@ func (r *runner) clickCampaign(ctx context.Context, p *progress, phase string, u
 // sellOut claims a sale's whole stock of one unit as one user and waits
 // until the unit is reserved.
 func (r *runner) sellOut(ctx context.Context, p *progress, c crowd.Campaign) error {
-	tok, err := auth.SignUser([]byte(r.cfg.JWTSecret), "click-first", time.Hour)
+	tok, err := auth.Sign([]byte(r.cfg.JWTSecret), auth.Caller{User: "click-first", Shadow: r.cfg.Shadow}, time.Hour)
 	if err != nil {
 		return err
 	}
@@ -286,15 +286,16 @@ func (r *runner) drain(ctx context.Context, p *progress, c crowd.Campaign, accep
 
 func claimsPath(id string) string { return "/v1/campaigns/" + id + "/claims" }
 
-// signUsers signs n users' JWTs (click-0, click-1, …), on every core.
-func signUsers(secret string, n int) ([]string, error) {
+// signUsers signs n users' JWTs (click-0, click-1, …, shadow users when
+// shadow), on every core.
+func signUsers(secret string, n int, shadow bool) ([]string, error) {
 	out := make([]string, n)
 	errs := make([]error, runtime.NumCPU())
 	var wg sync.WaitGroup
 	for w := range errs {
 		wg.Go(func() {
 			for i := w; i < n && errs[w] == nil; i += len(errs) {
-				out[i], errs[w] = auth.SignUser([]byte(secret), "click-"+strconv.Itoa(i), 24*time.Hour)
+				out[i], errs[w] = auth.Sign([]byte(secret), auth.Caller{User: "click-" + strconv.Itoa(i), Shadow: shadow}, 24*time.Hour)
 			}
 		})
 	}

@@ -10,9 +10,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -20,12 +22,15 @@ import (
 // (reserved in Redis: configured stock minus what remains) and units
 // settled (orders in PostgreSQL). Without Redis it reads what remains from
 // the public stock endpoint; without PostgreSQL nothing is settled to read.
+// A shadow run reads the shadow plane: its keys, its schema, and the stock
+// endpoint as a shadow user.
 type progress struct {
 	rdb    *redis.Client // nil: the public stock endpoint
 	keys   keyspace.Space
 	pool   *pgxpool.Pool // nil: settled is not measured
 	ledger *ledger.Reader
 	public string // the gateway's base URL
+	bearer string // of the public reads: a shadow user's on a shadow run
 	http   *http.Client
 }
 
@@ -36,7 +41,18 @@ type sample struct {
 }
 
 func openProgress(ctx context.Context, cfg Config) (*progress, error) {
-	p := &progress{keys: keyspace.New(cfg.KeyPrefix), public: cfg.Gateway, http: &http.Client{Timeout: 10 * time.Second}}
+	pl := plane.Real
+	if cfg.Shadow {
+		pl = plane.Shadow
+	}
+	p := &progress{keys: pl.Keys(keyspace.New(cfg.KeyPrefix)), public: cfg.Gateway, http: &http.Client{Timeout: 10 * time.Second}}
+	if cfg.Shadow {
+		tok, err := auth.Sign([]byte(cfg.JWTSecret), auth.Caller{User: "bench-progress", Shadow: true}, 24*time.Hour)
+		if err != nil {
+			return nil, fmt.Errorf("progress: %w", err)
+		}
+		p.bearer = tok
+	}
 	if cfg.RedisURL != "" {
 		rdb, err := connect.Redis(ctx, cfg.RedisURL, 2)
 		if err != nil {
@@ -45,7 +61,7 @@ func openProgress(ctx context.Context, cfg Config) (*progress, error) {
 		p.rdb = rdb
 	}
 	if cfg.DatabaseURL != "" {
-		pool, err := connect.Postgres(ctx, cfg.DatabaseURL, 2)
+		pool, err := connect.PostgresIn(ctx, cfg.DatabaseURL, pl.Schema(), 2)
 		if err != nil {
 			p.close()
 			return nil, fmt.Errorf("progress: %w", err)
@@ -101,6 +117,9 @@ func (p *progress) publicRemaining(ctx context.Context, id, sku string) (int, er
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.public+"/v1/campaigns/"+id+"/stock", nil)
 	if err != nil {
 		return 0, err
+	}
+	if p.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+p.bearer)
 	}
 	resp, err := p.http.Do(req)
 	if err != nil {

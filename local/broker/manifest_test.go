@@ -60,8 +60,11 @@ func TestLoadPingSourcesFromInfra(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadPingSources: %v", err)
 	}
-	if len(ps) != 1 || ps[0].Name != "reconcile-tick" || ps[0].Schedule != "* * * * *" || !ps[0].targets("surge") {
+	if len(ps) != 2 || ps[0].Name != "reconcile-tick" || ps[0].Schedule != "* * * * *" || !ps[0].targets("surge") || len(ps[0].Extensions) != 0 {
 		t.Errorf("ping sources = %+v, want reconcile-tick every minute into broker surge", ps)
+	}
+	if s := ps[len(ps)-1]; s.Name != "reconcile-tick-shadow" || s.Extensions["surgeshadow"] != "true" || !s.targets("surge") {
+		t.Errorf("ping sources = %+v, want reconcile-tick-shadow with surgeshadow into broker surge", ps)
 	}
 }
 

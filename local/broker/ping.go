@@ -23,6 +23,9 @@ type PingSource struct {
 	ContentType string      `json:"contentType,omitempty"`
 	Data        string      `json:"data,omitempty"`
 	Sink        Destination `json:"sink"`
+	// Extensions are spec.ceOverrides.extensions: set on every ping (the
+	// shadow plane's reconcile-tick-shadow carries surgeshadow).
+	Extensions map[string]string `json:"extensions,omitempty"`
 }
 
 type pingSpec struct {
@@ -31,6 +34,9 @@ type pingSpec struct {
 		ContentType string      `json:"contentType,omitempty"`
 		Data        string      `json:"data,omitempty"`
 		Sink        Destination `json:"sink"`
+		CEOverrides *struct {
+			Extensions map[string]string `json:"extensions,omitempty"`
+		} `json:"ceOverrides,omitempty"`
 	} `json:"spec"`
 }
 
@@ -49,8 +55,12 @@ func LoadPingSources(dir string) ([]PingSource, error) {
 		if err := o.decodeAs(&s); err != nil {
 			return nil, err
 		}
-		ps = append(ps, PingSource{Name: o.Metadata.Name, Namespace: o.Metadata.Namespace,
-			Schedule: s.Spec.Schedule, ContentType: s.Spec.ContentType, Data: s.Spec.Data, Sink: s.Spec.Sink})
+		p := PingSource{Name: o.Metadata.Name, Namespace: o.Metadata.Namespace,
+			Schedule: s.Spec.Schedule, ContentType: s.Spec.ContentType, Data: s.Spec.Data, Sink: s.Spec.Sink}
+		if s.Spec.CEOverrides != nil {
+			p.Extensions = s.Spec.CEOverrides.Extensions
+		}
+		ps = append(ps, p)
 	}
 	return ps, nil
 }
@@ -128,6 +138,12 @@ func (p pinger) emit(ctx context.Context, now time.Time) {
 			ct = event.TextPlain
 		}
 		_ = e.SetData(ct, []byte(p.src.Data)) // []byte is stored as is, no error
+	}
+	for k, v := range p.src.Extensions {
+		if err := e.Context.SetExtension(k, v); err != nil {
+			p.log.ErrorContext(ctx, "ping extension refused", "pingsource", p.src.Name, "extension", k, "err", err)
+			return
+		}
 	}
 	if err := p.ing.ingest(ctx, &e, true); err != nil && ctx.Err() == nil {
 		p.log.ErrorContext(ctx, "ping not stored", "id", e.ID(), "type", e.Type(), "source", e.Source(), "err", err)

@@ -26,6 +26,25 @@ func TestPingSourceEmits(t *testing.T) {
 	}
 }
 
+// TestPingSourceOverridesExtensions: spec.ceOverrides.extensions are on
+// every ping, as Knative sets them (the shadow reconcile's surgeshadow).
+func TestPingSourceOverridesExtensions(t *testing.T) {
+	sub := newSink(t, nil)
+	ping := map[string]any{
+		"apiVersion": "sources.knative.dev/v1", "kind": "PingSource",
+		"metadata": map[string]any{"name": "tick-shadow"},
+		"spec": map[string]any{"schedule": "* * * * *", "ceOverrides": map[string]any{"extensions": map[string]any{"surgeshadow": "true"}},
+			"sink": map[string]any{"ref": map[string]any{"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": "surge"}}},
+	}
+	dir := writeManifests(t, ping, testTrigger{name: "reconcile", typ: PingType, service: "sub"}.manifest())
+	startBroker(t, Config{TriggersDir: dir, PingInterval: 100 * time.Millisecond, Services: map[string]string{"sub": sub.URL}})
+
+	waitFor(t, 5*time.Second, "a ping", func() bool { return sub.count() >= 1 })
+	if got := sub.received()[0].Extensions()["surgeshadow"]; got != "true" {
+		t.Errorf("ping extension surgeshadow = %v, want \"true\"", got)
+	}
+}
+
 func TestPingSourceRejectsUnsupportedSchedule(t *testing.T) {
 	ping := map[string]any{
 		"apiVersion": "sources.knative.dev/v1", "kind": "PingSource",

@@ -90,7 +90,8 @@ func (a *api) call(ctx context.Context, want int, method, path, bearer string, b
 }
 
 // OpenSale creates c through the admin API of the deployment at baseURL,
-// open from a minute ago for a day, and warms it up.
+// open from a minute ago for a day, and warms it up (on the shadow plane
+// when c.Shadow).
 func OpenSale(ctx context.Context, baseURL, adminToken string, c Campaign) error {
 	if c.Price == 0 {
 		c.Price = 9900
@@ -107,10 +108,10 @@ func (a *api) openSale(ctx context.Context, admin string, c Campaign) error {
 		"per_user_limit": c.Limit, "starts_at": now.Add(-time.Minute), "ends_at": now.Add(24 * time.Hour),
 		"payment_window": "10m", "captcha": c.Captcha, "expected_crowd": c.ExpectedCrowd,
 	}
-	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns", admin, body, nil); err != nil {
+	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns"+c.plane(), admin, body, nil); err != nil {
 		return fmt.Errorf("crowd: create campaign: %w", err)
 	}
-	if err := a.call(ctx, http.StatusOK, http.MethodPost, "/v1/campaigns/"+c.ID+"/warmup", admin, nil, nil); err != nil {
+	if err := a.call(ctx, http.StatusOK, http.MethodPost, "/v1/campaigns/"+c.ID+"/warmup"+c.plane(), admin, nil, nil); err != nil {
 		return fmt.Errorf("crowd: warm up campaign: %w", err)
 	}
 	return nil

@@ -14,13 +14,13 @@ import (
 type bankAnswers struct {
 	api      *api
 	admin    string
-	campaign string
+	campaign Campaign
 
 	mu      sync.Mutex
 	answers map[string]string
 }
 
-func newBankAnswers(a *api, admin, campaign string) *bankAnswers {
+func newBankAnswers(a *api, admin string, campaign Campaign) *bankAnswers {
 	return &bankAnswers{api: a, admin: admin, campaign: campaign}
 }
 
@@ -37,7 +37,7 @@ func (b *bankAnswers) answer(ctx context.Context, entry string) (string, error) 
 	if a, ok := b.answers[entry]; ok {
 		return a, nil
 	}
-	return "", fmt.Errorf("crowd: entry %q is not in the bank of %s", entry, b.campaign)
+	return "", fmt.Errorf("crowd: entry %q is not in the bank of %s", entry, b.campaign.ID)
 }
 
 func (b *bankAnswers) load(ctx context.Context) error {
@@ -47,7 +47,7 @@ func (b *bankAnswers) load(ctx context.Context) error {
 	var out struct {
 		Answers map[string]string `json:"answers"`
 	}
-	if err := b.api.call(ctx, http.StatusOK, http.MethodGet, "/v1/campaigns/"+b.campaign+"/challenge-bank", b.admin, nil, &out); err != nil {
+	if err := b.api.call(ctx, http.StatusOK, http.MethodGet, "/v1/campaigns/"+b.campaign.ID+"/challenge-bank"+b.campaign.plane(), b.admin, nil, &out); err != nil {
 		return fmt.Errorf("crowd: read the challenge bank: %w", err)
 	}
 	b.answers = out.Answers

@@ -32,6 +32,19 @@ type Campaign struct {
 	// Users when zero, as a double click or a retry takes a second
 	// challenge.
 	ExpectedCrowd int `json:"expected_crowd,omitempty"`
+	// Shadow runs the sale on the shadow plane (docs/DESIGN.md, "Shadow
+	// traffic"): created and warmed there with ?plane=shadow, clicked and
+	// read by users whose JWTs say "shadow": true. A live deployment's
+	// real campaigns, stock and orders see none of it.
+	Shadow bool `json:"shadow,omitempty"`
+}
+
+// plane is the query naming c's plane on the operator's calls.
+func (c Campaign) plane() string {
+	if c.Shadow {
+		return "?plane=shadow"
+	}
+	return ""
 }
 
 // ChallengeFunc returns a challenge issued to user in campaign and its

@@ -75,7 +75,7 @@ func newRunner(cfg Config) (*runner, error) {
 		if !auth.ValidUserID(r.users[i]) {
 			return nil, fmt.Errorf("crowd: invalid user id %q", r.users[i])
 		}
-		tok, err := auth.SignUser([]byte(cfg.JWTSecret), r.users[i], 24*time.Hour)
+		tok, err := auth.Sign([]byte(cfg.JWTSecret), auth.Caller{User: r.users[i], Shadow: cfg.Campaign.Shadow}, 24*time.Hour)
 		if err != nil {
 			return nil, fmt.Errorf("crowd: %w", err)
 		}
@@ -83,7 +83,7 @@ func newRunner(cfg Config) (*runner, error) {
 		r.byUser[r.users[i]] = i
 	}
 	if r.cfg.Challenge == nil {
-		bank := newBankAnswers(r.api, cfg.AdminToken, cfg.Campaign.ID)
+		bank := newBankAnswers(r.api, cfg.AdminToken, cfg.Campaign)
 		r.cfg.Challenge = func(ctx context.Context, campaign, user string) (string, string, error) {
 			return r.api.challenge(ctx, bank, campaign, r.tokens[r.byUser[user]], cfg.AnswerDelay)
 		}

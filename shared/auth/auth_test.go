@@ -27,8 +27,22 @@ func claims(sub string, exp time.Duration) jwt.RegisteredClaims {
 	return jwt.RegisteredClaims{Subject: sub, ExpiresAt: jwt.NewNumericDate(now.Add(exp))}
 }
 
+// shadowClaims are claims with a "shadow" value of any JSON type.
+type shadowClaims struct {
+	jwt.RegisteredClaims
+	Shadow any `json:"shadow"`
+}
+
+func shadow(sub string, value any) shadowClaims {
+	return shadowClaims{RegisteredClaims: claims(sub, time.Hour), Shadow: value}
+}
+
 func TestUsersVerify(t *testing.T) {
 	good, err := auth.SignUser(secret, "alice", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodShadow, err := auth.Sign(secret, auth.Caller{User: "alice", Shadow: true}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,23 +52,29 @@ func TestUsersVerify(t *testing.T) {
 	cases := []struct {
 		name, header string
 		wantUser     string
+		wantShadow   bool
 	}{
-		{"valid", "Bearer " + good, "alice"},
-		{"lower-case scheme", "bearer " + good, "alice"},
-		{"missing header", "", ""},
-		{"basic scheme", "Basic " + good, ""},
-		{"other secret", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte("other"), claims("alice", time.Hour)), ""},
-		{"alg none", "Bearer " + sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims("alice", time.Hour)), ""},
-		{"hs512 same secret", "Bearer " + sign(t, jwt.SigningMethodHS512, secret, claims("alice", time.Hour)), ""},
-		{"expired beyond leeway", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("alice", -2*auth.Leeway)), ""},
-		{"expired within leeway", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("alice", -auth.Leeway/3)), "alice"},
-		{"not yet valid", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, future), ""},
-		{"no exp", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, noExp), ""},
-		{"no sub", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("", time.Hour)), ""},
-		{"sub with colon", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("a:b", time.Hour)), ""},
-		{"sub with brace", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("a}b", time.Hour)), ""},
-		{"tampered", "Bearer " + good[:len(good)-2] + "xx", ""},
-		{"garbage", "Bearer not.a.jwt", ""},
+		{"valid", "Bearer " + good, "alice", false},
+		{"shadow", "Bearer " + goodShadow, "alice", true},
+		{"shadow false", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, shadow("alice", false)), "alice", false},
+		{"shadow signed with another key", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte("other"), shadow("alice", true)), "", false},
+		{"shadow as a string", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, shadow("alice", "true")), "", false},
+		{"shadow as a number", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, shadow("alice", 1)), "", false},
+		{"lower-case scheme", "bearer " + good, "alice", false},
+		{"missing header", "", "", false},
+		{"basic scheme", "Basic " + good, "", false},
+		{"other secret", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte("other"), claims("alice", time.Hour)), "", false},
+		{"alg none", "Bearer " + sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims("alice", time.Hour)), "", false},
+		{"hs512 same secret", "Bearer " + sign(t, jwt.SigningMethodHS512, secret, claims("alice", time.Hour)), "", false},
+		{"expired beyond leeway", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("alice", -2*auth.Leeway)), "", false},
+		{"expired within leeway", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("alice", -auth.Leeway/3)), "alice", false},
+		{"not yet valid", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, future), "", false},
+		{"no exp", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, noExp), "", false},
+		{"no sub", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("", time.Hour)), "", false},
+		{"sub with colon", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("a:b", time.Hour)), "", false},
+		{"sub with brace", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims("a}b", time.Hour)), "", false},
+		{"tampered", "Bearer " + good[:len(good)-2] + "xx", "", false},
+		{"garbage", "Bearer not.a.jwt", "", false},
 	}
 	users := auth.NewUsers(secret)
 	for _, tc := range cases {
@@ -64,14 +84,42 @@ func TestUsersVerify(t *testing.T) {
 				r.Header.Set("Authorization", tc.header)
 			}
 			got, err := users.Verify(r)
-			if tc.wantUser != "" {
-				if err != nil || got != tc.wantUser {
-					t.Fatalf("Verify = %q, %v; want %q, nil", got, err, tc.wantUser)
+			if want := (auth.Caller{User: tc.wantUser, Shadow: tc.wantShadow}); tc.wantUser != "" {
+				if err != nil || got != want {
+					t.Fatalf("Verify = %+v, %v; want %+v, nil", got, err, want)
 				}
 				return
 			}
-			if !errors.Is(err, auth.ErrUnauthorized) || got != "" {
-				t.Fatalf("Verify = %q, %v; want ErrUnauthorized", got, err)
+			if !errors.Is(err, auth.ErrUnauthorized) || got != (auth.Caller{}) {
+				t.Fatalf("Verify = %+v, %v; want ErrUnauthorized", got, err)
+			}
+		})
+	}
+}
+
+// TestRememberVerifiesOnce: a remembered request is answered from its
+// context, failure included, even once its header says something else.
+func TestRememberVerifiesOnce(t *testing.T) {
+	users := auth.NewUsers(secret)
+	shadowTok, err := auth.Sign(secret, auth.Caller{User: "bob", Shadow: true}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, first string
+		want        auth.Caller
+	}{
+		{"shadow caller", "Bearer " + shadowTok, auth.Caller{User: "bob", Shadow: true}},
+		{"failure", "Bearer not.a.jwt", auth.Caller{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Authorization", tc.first)
+			r, c, err := users.Remember(r)
+			r.Header.Set("Authorization", "Bearer "+sign(t, jwt.SigningMethodHS256, secret, claims("mallory", time.Hour)))
+			again, againErr := users.Verify(r)
+			if c != tc.want || again != c || (err == nil) != (againErr == nil) {
+				t.Fatalf("Remember = %+v, %v; Verify after = %+v, %v; want %+v both times", c, err, again, againErr, tc.want)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ type Objects struct {
 	client  *s3.Client
 	presign *s3.PresignClient
 	bucket  string
+	prefix  string        // of every object key (Under)
 	timeout time.Duration // of one upload
 }
 
@@ -25,12 +26,20 @@ func NewObjects(client *s3.Client, bucket string, timeout time.Duration) *Object
 	return &Objects{client: client, presign: s3.NewPresignClient(client), bucket: bucket, timeout: timeout}
 }
 
+// Under is the same store with every key prefixed by prefix (a plane's
+// objects: plane.Plane.ObjectPrefix).
+func (o *Objects) Under(prefix string) *Objects {
+	c := *o
+	c.prefix = prefix
+	return &c
+}
+
 // Put uploads one PNG image under key.
 func (o *Objects) Put(ctx context.Context, key string, png []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	_, err := o.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(o.bucket), Key: aws.String(key), Body: bytes.NewReader(png),
+		Bucket: aws.String(o.bucket), Key: aws.String(o.prefix + key), Body: bytes.NewReader(png),
 		ContentType: aws.String("image/png"), CacheControl: aws.String("private, max-age=300"),
 	})
 	if err != nil {
@@ -41,7 +50,7 @@ func (o *Objects) Put(ctx context.Context, key string, png []byte) error {
 
 // URL presigns a GET of key valid for ttl. It signs locally: no request.
 func (o *Objects) URL(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	req, err := o.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.bucket), Key: aws.String(key)},
+	req, err := o.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.bucket), Key: aws.String(o.prefix + key)},
 		s3.WithPresignExpires(ttl))
 	if err != nil {
 		return "", fmt.Errorf("presign %s: %w", key, err)

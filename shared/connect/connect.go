@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
@@ -38,12 +39,23 @@ func Redis(ctx context.Context, url string, poolSize int) (*redis.Client, error)
 // Postgres opens a pool for url with maxConns connections (0: pgx default)
 // and checks it answers.
 func Postgres(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	return PostgresIn(ctx, url, "", maxConns)
+}
+
+// PostgresIn is Postgres with every connection's search_path set to schema
+// alone ("": the URL's or the server's own), so that unqualified names
+// (every table of shared/schema) are that schema's. The schema must exist
+// before the pool is used.
+func PostgresIn(ctx context.Context, url, schema string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres url: %w", err)
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	if schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

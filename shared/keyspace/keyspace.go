@@ -17,6 +17,17 @@ func New(prefix string) Space {
 	return Space{prefix: prefix}
 }
 
+// Shadow is the key space of shadow traffic (load tests, package plane):
+// the prefix followed by ":shadow". No key or channel of one space is
+// named, or matched by a pattern, in the other: every name of s continues
+// the prefix with ":{" (a hash tag) or ":soldout", every name of
+// s.Shadow() with ":shadow:". A campaign keeps its hash tag, so its shadow
+// keys live in the slot of its real ones.
+func (s Space) Shadow() Space { return Space{prefix: s.prefix + ":shadow"} }
+
+// Prefix is the space's key prefix, as New was given it ("surge" for "").
+func (s Space) Prefix() string { return s.prefix }
+
 // SoldOut is the pub/sub channel on which the pre-deduct script announces
 // that a SKU has no unit left (and a release, that units came back). It is
 // a channel, not a key: on Redis Cluster a PUBLISH reaches every node.

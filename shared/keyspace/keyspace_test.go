@@ -1,6 +1,7 @@
 package keyspace_test
 
 import (
+	"path"
 	"strings"
 	"testing"
 
@@ -127,6 +128,57 @@ func TestClaimEventsPattern(t *testing.T) {
 		}
 		if got := s.ClaimEventsPattern(); got != tt.pattern {
 			t.Errorf("prefix %q: ClaimEventsPattern %q, want %q", tt.prefix, got, tt.pattern)
+		}
+	}
+}
+
+// names is every key and channel of space s for the campaigns and users
+// given, and its one pattern.
+func names(s keyspace.Space, campaigns, users []string) (keys []string, pattern string) {
+	keys = append(keys, s.SoldOut())
+	for _, id := range campaigns {
+		c := s.Campaign(id)
+		keys = append(keys, c.Meta(), c.Stock("sku"), c.Held(), c.Wins(), c.Claim(keyspace.ClaimID(id, "x")), c.ClaimEvents(),
+			c.Inflight(), c.Challenge("ch"), c.Limit("claim", "all"), c.BankAnswers(), c.BankFree(), c.BankLeases(),
+			c.BankHolders(), c.BankLock())
+	}
+	for _, u := range users {
+		keys = append(keys, s.User(u).Pending())
+	}
+	return keys, s.ClaimEventsPattern()
+}
+
+// TestShadowSpaceApart: real and shadow traffic never share a key or a
+// channel, and neither's claim-events pattern matches the other's channels
+// (path.Match is Redis's glob for names without '/'), whatever the ids.
+func TestShadowSpaceApart(t *testing.T) {
+	campaigns := []string{"double11", "shadow", "c", "soldout"}
+	users := []string{"alice", "shadow", "{c"}
+	for _, prefix := range []string{"", "surge", "t-1a2b3c4d5e6f:", "a*b"} {
+		real := keyspace.New(prefix)
+		shadow := real.Shadow()
+		realKeys, realPattern := names(real, campaigns, users)
+		shadowKeys, shadowPattern := names(shadow, campaigns, users)
+		inReal := make(map[string]bool, len(realKeys))
+		for _, k := range realKeys {
+			inReal[k] = true
+			if ok, _ := path.Match(shadowPattern, k); ok {
+				t.Errorf("prefix %q: shadow pattern %q matches real %q", prefix, shadowPattern, k)
+			}
+		}
+		for _, k := range shadowKeys {
+			if inReal[k] {
+				t.Errorf("prefix %q: %q is a real and a shadow name", prefix, k)
+			}
+			if ok, _ := path.Match(realPattern, k); ok {
+				t.Errorf("prefix %q: real pattern %q matches shadow %q", prefix, realPattern, k)
+			}
+		}
+		if ok, _ := path.Match(shadowPattern, shadow.Campaign("double11").ClaimEvents()); !ok && !strings.Contains(prefix, "*") {
+			t.Errorf("prefix %q: shadow pattern %q misses its own channel", prefix, shadowPattern)
+		}
+		if got := hashTag(shadow.Campaign("double11").Meta()); got != "c:double11" {
+			t.Errorf("prefix %q: shadow meta hashes on %q; want c:double11", prefix, got)
 		}
 	}
 }

@@ -41,6 +41,9 @@ type Receipt struct {
 	ReservedAt time.Time // millisecond precision on the wire
 	PayBy      time.Time // millisecond precision on the wire
 	KeyID      string    // the signing key; Sign sets it
+	// Shadow marks a win of shadow traffic (package plane): settle and
+	// query on the real plane refuse it, so no load test becomes an order.
+	Shadow bool
 }
 
 // OrderNo is the deterministic order number of a user's seq-th win of sku

@@ -52,6 +52,33 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	}
 }
 
+// TestShadowIsSigned: a shadow receipt says so after verification, a real
+// one is the same bytes as without the field, and the mark cannot be
+// dropped from a shadow token without breaking its signature.
+func TestShadowIsSigned(t *testing.T) {
+	s := signer(t, 1)
+	v := NewVerifier(s.Public())
+	shadow := sample()
+	shadow.Shadow = true
+	tok := mint(t, s, shadow)
+	if got, err := v.Verify(tok); err != nil || !got.Shadow {
+		t.Fatalf("Verify(shadow) = %+v, %v; want Shadow", got, err)
+	}
+	real := sample()
+	if r, sh := marshal(real), marshal(shadow); !bytes.Equal(append(r, byte(fieldShadow<<3), 1), sh) {
+		t.Errorf("payloads: real %x, shadow %x; want shadow = real + the one field", r, sh)
+	}
+	payload, sig, _ := strings.Cut(tok, ".")
+	raw, err := encoding.DecodeString(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unmarked := encoding.EncodeToString(raw[:len(raw)-2]) + "." + sig // the field is the payload's last two bytes
+	if _, err := v.Verify(unmarked); !errors.Is(err, ErrForged) {
+		t.Errorf("shadow token with the mark cut off: err = %v; want ErrForged", err)
+	}
+}
+
 func TestSignIsDeterministic(t *testing.T) {
 	a, b := mint(t, signer(t, 1), sample()), mint(t, signer(t, 1), sample())
 	if a != b {

@@ -16,6 +16,7 @@ import (
 //	  int64 seq = 7;        int64 first_slot = 8; int64 amount = 9;
 //	  int64 reserved_at = 10; int64 pay_by = 11;  // unix ms
 //	  string key_id = 12;
+//	  bool shadow = 13;     // written only when true
 //	}
 const (
 	fieldTokenID protowire.Number = iota + 1
@@ -30,6 +31,7 @@ const (
 	fieldReservedAt
 	fieldPayBy
 	fieldKeyID
+	fieldShadow
 )
 
 // marshal writes r in field order, so equal receipts give equal bytes.
@@ -46,7 +48,11 @@ func marshal(r Receipt) []byte {
 	b = appendInt(b, fieldAmount, r.Amount)
 	b = appendInt(b, fieldReservedAt, r.ReservedAt.UnixMilli())
 	b = appendInt(b, fieldPayBy, r.PayBy.UnixMilli())
-	return appendString(b, fieldKeyID, r.KeyID)
+	b = appendString(b, fieldKeyID, r.KeyID)
+	if r.Shadow { // a real receipt is the bytes it was before shadow traffic existed
+		b = appendInt(b, fieldShadow, 1)
+	}
+	return b
 }
 
 func appendString(b []byte, n protowire.Number, s string) []byte {
@@ -124,6 +130,8 @@ func (r *Receipt) intField(num protowire.Number) func(int64) {
 		return func(v int64) { r.ReservedAt = time.UnixMilli(v).UTC() }
 	case fieldPayBy:
 		return func(v int64) { r.PayBy = time.UnixMilli(v).UTC() }
+	case fieldShadow:
+		return func(v int64) { r.Shadow = v != 0 }
 	}
 	return nil
 }

@@ -46,8 +46,12 @@ func TestLocalBrokerPingsAsTheCluster(t *testing.T) {
 	}
 	var rendered []broker.PingSource
 	for _, p := range renderedBase[*sourcesv1.PingSource](t) {
-		rendered = append(rendered, broker.PingSource{Name: p.Name, Schedule: p.Spec.Schedule,
-			ContentType: p.Spec.ContentType, Data: p.Spec.Data, Sink: destination(p.Spec.Sink)})
+		ps := broker.PingSource{Name: p.Name, Schedule: p.Spec.Schedule,
+			ContentType: p.Spec.ContentType, Data: p.Spec.Data, Sink: destination(p.Spec.Sink)}
+		if o := p.Spec.CloudEventOverrides; o != nil {
+			ps.Extensions = o.Extensions
+		}
+		rendered = append(rendered, ps)
 	}
 	for i := range local {
 		local[i].Namespace = ""

@@ -34,6 +34,7 @@ type options struct {
 	url        string // a running deployment's gateway; "" starts one here
 	adminToken string
 	jwtSecret  string
+	shadow     bool     // every campaign and user on the shadow plane
 	only       []string // bench.Step… to run; nil runs all
 }
 
@@ -71,10 +72,11 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	clickConns := fs.Int("click-conns", 0, "keep-alive connections of the click phase (overrides the profile's 100)")
 	skipClick := fs.Bool("skip-click", false, "skip the click phase")
 	only := fs.String("only", "", "run only these steps, comma-separated: baselines,stages,click,crowd,open-crowd")
+	shadow := fs.Bool("shadow", false, "run the click phase and the crowds on the shadow plane, as shadow users: a live deployment (-url) keeps its real stock, orders and statistics")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	opt := options{size: bench.Default, out: *out, url: *url,
+	opt := options{size: bench.Default, out: *out, url: *url, shadow: *shadow,
 		adminToken: getenv("SURGE_ADMIN_TOKEN"), jwtSecret: getenv("SURGE_JWT_SECRET")}
 	if *large {
 		opt.size = bench.Large
@@ -122,7 +124,7 @@ func run(ctx context.Context, opt options, stdout io.Writer) (failed bool, err e
 	}
 	cfg := bench.Config{Size: opt.size, Gateway: opt.url, AdminToken: opt.adminToken, JWTSecret: opt.jwtSecret,
 		RedisURL: os.Getenv("SURGE_REDIS_URL"), KeyPrefix: os.Getenv("SURGE_KEY_PREFIX"), DatabaseURL: os.Getenv("SURGE_DATABASE_URL"),
-		Dir: opt.out, Log: os.Stderr, Only: opt.only}
+		Dir: opt.out, Log: os.Stderr, Only: opt.only, Shadow: opt.shadow}
 	if opt.url == "" {
 		stop, err := startLocal(ctx, root, opt.out, &cfg)
 		if err != nil {
