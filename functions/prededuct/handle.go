@@ -16,7 +16,8 @@ import (
 
 // Handle decides one claim.requested event and replies claim.reserved or
 // claim.rejected. A redelivered event gets the recorded decision back (same
-// reply id); a claim already settled or released is done (no reply).
+// reply id); a claim already settled or released is done (no reply), and
+// so is one captcha refused (nothing changed: its client was told 503).
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	d, err := events.Decode[events.ClaimRequestedData](e, events.TypeClaimRequested)
 	if err != nil {
@@ -42,7 +43,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 func request(d events.ClaimRequestedData, now time.Time) stock.Request {
 	return stock.Request{
 		ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID,
-		SKU: d.SKU, Qty: d.Qty, Now: now,
+		SKU: d.SKU, Qty: d.Qty, Now: now, RequestedAt: d.RequestedAt,
 	}
 }
 
