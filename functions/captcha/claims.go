@@ -149,14 +149,14 @@ func validate(spec *campaign.Campaign, b claimBody) error {
 // claim in time, the claim is refused and the client told to retry.
 func (f *Function) submit(ctx context.Context, rec claim.Record) error {
 	rec.CreatedAt = f.d.Now().UTC().Truncate(time.Millisecond)
-	existing, created, err := f.d.Claims.CreateOrGet(ctx, rec)
+	got, created, err := f.d.Claims.CreateOrGet(ctx, rec)
 	if err != nil {
 		return err
 	}
 	if !created {
-		return f.resume(ctx, existing, rec.UserID, rec.SKU, rec.Qty)
+		return f.resume(ctx, got, rec.UserID, rec.SKU, rec.Qty)
 	}
-	if err := f.publish(ctx, rec); err != nil {
+	if err := f.publish(ctx, got); err != nil {
 		return f.unpublished(rec.ID, err)
 	}
 	return nil
@@ -195,8 +195,8 @@ func (f *Function) abandon(id string) (state string, err error) {
 // requested is the claim.requested event of rec; built from the record so a
 // republished claim is the very same event (same id, same time).
 func requested(rec claim.Record) event.Event {
-	return events.ClaimRequested(events.ClaimRequestedData{
+	return events.ClaimRequestedEpoch(events.ClaimRequestedData{
 		ClaimID: rec.ID, CampaignID: rec.CampaignID, UserID: rec.UserID,
 		SKU: rec.SKU, Qty: rec.Qty, RequestedAt: rec.CreatedAt,
-	})
+	}, rec.Epoch)
 }

@@ -145,3 +145,34 @@ func TestRetryPublishedWhileFirstAttemptFailed(t *testing.T) {
 		t.Fatalf("the claim answered 202 decided %+v; want reserved", dec)
 	}
 }
+
+// A retry with the same Idempotency-Key after a refusal records the claim
+// anew, and publishes it under an event id of its own: the broker, which
+// stored the refused attempt's event (dropped by prededuct on the
+// tombstone), must not drop the retry's as a copy of it.
+func TestRetryAfterRefusalIsANewEvent(t *testing.T) {
+	s := &scripted{send: func(_ event.Event, n int) error {
+		if n == 1 {
+			return context.DeadlineExceeded
+		}
+		return nil
+	}}
+	fx := scriptedFixture(t, s)
+	key := []string{"Idempotency-Key", "k1"}
+	if w := fx.call(t, "/v1/campaigns/open/claims", token(t, "alice"), twoCups, key...); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("first attempt: %d %s; want 503", w.Code, w.Body)
+	}
+	if dec := fx.deduct(t, s.events()[0]); dec.State != claim.Refused {
+		t.Fatalf("the refused attempt's event decided %+v; want it dropped", dec)
+	}
+	if w := fx.call(t, "/v1/campaigns/open/claims", token(t, "alice"), twoCups, key...); w.Code != http.StatusAccepted {
+		t.Fatalf("retry: %d %s; want 202", w.Code, w.Body)
+	}
+	stale, fresh := s.events()[0], s.events()[1]
+	if fresh.ID() == stale.ID() || fresh.Subject() != stale.Subject() {
+		t.Fatalf("retry published %s (claim %s) after %s (claim %s); want the same claim under another event id", fresh.ID(), fresh.Subject(), stale.ID(), stale.Subject())
+	}
+	if dec := fx.deduct(t, fresh); dec.State != claim.Reserved {
+		t.Fatalf("the retry decided %+v; want reserved", dec)
+	}
+}

@@ -65,6 +65,7 @@ type Record struct {
 	Token      string    `json:"receipt_token,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	Epoch      int       `json:"-"` // see FieldEpoch
 }
 
 // Store reads and writes claim records.
@@ -95,19 +96,22 @@ func (s *Store) campaignOf(claimID string) (string, error) {
 }
 
 // createPending writes the record only when the claim is new (or only a
-// tombstone of a refused attempt), and otherwise returns the record there
-// is (HGETALL), in the same round trip, counting the attempt on a claim
-// still pending (see Refuse).
+// tombstone of a refused attempt, whose epoch it then follows), and
+// otherwise returns the record there is (HGETALL, an even number of
+// fields), counting the attempt on a claim still pending (see Refuse).
+// It returns {epoch} when it wrote the record.
 var createPending = redis.NewScript(`
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'refused' then
   if state == 'pending' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
   return redis.call('HGETALL', KEYS[1])
 end
+local epoch = 1
+if state then epoch = (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 1) + 1 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], 'epoch', epoch, unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return {}`)
+return {tostring(epoch)}`)
 
 // CreatePending records a new claim as pending; created is false when a
 // claim with that id exists already (a retried click), which is left as is.
@@ -116,11 +120,12 @@ func (s *Store) CreatePending(ctx context.Context, r Record) (created bool, err 
 	return created, err
 }
 
-// CreateOrGet is CreatePending that also returns the record found when
-// the claim existed already: a retried click needs it to answer. Either
-// way a pending claim counts this attempt, which must publish the claim or
+// CreateOrGet records r as a new pending claim, or finds the claim that
+// exists already (a retried click needs it to answer), and returns the
+// record there is after the call and whether it created it. Either way a
+// pending claim counts this attempt, which must publish the claim or
 // Refuse it.
-func (s *Store) CreateOrGet(ctx context.Context, r Record) (existing Record, created bool, err error) {
+func (s *Store) CreateOrGet(ctx context.Context, r Record) (rec Record, created bool, err error) {
 	key, err := s.key(r.ID)
 	if err != nil {
 		return Record{}, false, err
@@ -132,8 +137,10 @@ func (s *Store) CreateOrGet(ctx context.Context, r Record) (existing Record, cre
 	if err != nil {
 		return Record{}, false, fmt.Errorf("create claim %s: %w", r.ID, err)
 	}
-	if len(fields) == 0 {
-		return Record{}, true, nil
+	if len(fields) == 1 {
+		r.CampaignID, _ = keyspace.CampaignOfClaim(r.ID)
+		r.State, r.UpdatedAt, r.Epoch = Pending, r.CreatedAt, atoi(fields[0])
+		return r, true, nil
 	}
 	return decode(r.ID, pairs(fields)), false, nil
 }
@@ -171,12 +178,16 @@ func found(claimID string, h map[string]string) (Record, error) {
 
 func decode(claimID string, h map[string]string) Record {
 	campaign, _ := keyspace.CampaignOfClaim(claimID)
-	qty, _ := strconv.Atoi(h[FieldQty])
 	return Record{
-		ID: claimID, CampaignID: campaign, UserID: h[FieldUser], SKU: h[FieldSKU], Qty: qty,
+		ID: claimID, CampaignID: campaign, UserID: h[FieldUser], SKU: h[FieldSKU], Qty: atoi(h[FieldQty]),
 		State: h[FieldState], Reason: h[FieldReason], OrderNo: h[FieldOrderNo], Token: h[FieldToken],
-		CreatedAt: millis(h[FieldCreated]), UpdatedAt: millis(h[FieldUpdated]),
+		CreatedAt: millis(h[FieldCreated]), UpdatedAt: millis(h[FieldUpdated]), Epoch: atoi(h[FieldEpoch]),
 	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 func millis(s string) time.Time {

@@ -28,6 +28,13 @@ const RefusedTTL = 5 * time.Minute
 // drops to zero, so a retry that published (and answered 202) keeps it.
 const FieldAttempts = "attempts"
 
+// FieldEpoch numbers the records a claim id has had: 1, and one more each
+// time an attempt records the claim anew over a tombstone. The event of
+// epoch n > 1 has an id of its own (events.ClaimRequestedEpoch), so that a
+// broker that stored the refused epoch's event after all does not drop
+// the next one as its duplicate.
+const FieldEpoch = "epoch"
+
 // joinScript returns a claim's record (HGETALL; nothing for a tombstone),
 // counting the attempt when it is pending.
 var joinScript = redis.NewScript(`
@@ -53,7 +60,7 @@ func (s *Store) Join(ctx context.Context, claimID string) (Record, error) {
 // refuseScript ends an attempt that did not publish the claim. A claim
 // decided already is left alone (the broker had the event after all); one
 // still pending drops the attempt, and with no attempt left becomes a
-// tombstone (state refused, nothing else) for RefusedTTL.
+// tombstone (state refused and the epoch, nothing else) for RefusedTTL.
 //
 //	KEYS: 1 claim
 //	ARGV: 1 tombstone ttl ms
@@ -64,8 +71,9 @@ var refuseScript = redis.NewScript(`
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'pending' then return state end
 if state and redis.call('HINCRBY', KEYS[1], 'attempts', -1) > 0 then return state end
+local epoch = redis.call('HGET', KEYS[1], 'epoch') or 1
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'state', 'refused')
+redis.call('HSET', KEYS[1], 'state', 'refused', 'epoch', epoch)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 'refused'`)
 

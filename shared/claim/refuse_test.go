@@ -53,8 +53,9 @@ func TestRefuse(t *testing.T) {
 	}
 }
 
-// A tombstone holds only its state, expires within RefusedTTL, is not
-// joined, and a new attempt at the claim starts it afresh.
+// A tombstone holds only its state and epoch, expires within RefusedTTL,
+// is not joined, and a new attempt at the claim starts it afresh, in the
+// next epoch.
 func TestTombstone(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
@@ -63,8 +64,8 @@ func TestTombstone(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := f.keys.Campaign("double11").Claim(id)
-	if h := f.rdb.HGetAll(ctx, key).Val(); len(h) != 1 || h[claim.FieldState] != claim.Refused {
-		t.Errorf("tombstone = %v; want only state refused", h)
+	if h := f.rdb.HGetAll(ctx, key).Val(); len(h) != 2 || h[claim.FieldState] != claim.Refused || h[claim.FieldEpoch] != "1" {
+		t.Errorf("tombstone = %v; want only state refused and epoch 1", h)
 	}
 	if ttl := f.rdb.PTTL(ctx, key).Val(); ttl <= 0 || ttl > claim.RefusedTTL {
 		t.Errorf("tombstone TTL = %v; want in (0, %v]", ttl, claim.RefusedTTL)
@@ -76,11 +77,12 @@ func TestTombstone(t *testing.T) {
 		t.Errorf("Refuse of a claim never recorded = %q, %v; want a tombstone", got, err)
 	}
 	again := claim.Record{ID: id, UserID: "alice", SKU: "phone-x", Qty: 2, CreatedAt: t0}
-	if _, created, err := f.store.CreateOrGet(ctx, again); err != nil || !created {
-		t.Fatalf("CreateOrGet over a tombstone = %v, %v; want created", created, err)
+	rec, created, err := f.store.CreateOrGet(ctx, again)
+	if err != nil || !created || rec.Epoch != 2 || rec.State != claim.Pending || rec.CampaignID != "double11" {
+		t.Fatalf("CreateOrGet over a tombstone = %+v, %v, %v; want created, pending, epoch 2", rec, created, err)
 	}
-	if got := f.get(t, id); got.State != claim.Pending || got.UserID != "alice" {
-		t.Errorf("claim started afresh = %+v; want pending for alice", got)
+	if got := f.get(t, id); got != rec {
+		t.Errorf("claim started afresh = %+v; want %+v", got, rec)
 	}
 	if ttl := f.rdb.PTTL(ctx, key).Val(); ttl <= claim.RefusedTTL {
 		t.Errorf("claim TTL after the new attempt = %v; want the claim's (%v)", ttl, claim.TTL)
