@@ -40,7 +40,7 @@ func TestBotFloodThroughGateway(t *testing.T) {
 	bots.Go(func() { shared = s.flood(t, "bots", users, 1000, flood, "127.0.1.2") })
 
 	time.Sleep(flood / 5) // the flood in full swing
-	claims := s.legitCrowd(t, "bots", legit, loopback("127.2.0.1", legit))
+	claims := s.legitCrowd(t, "bots", legit, click.Loopback("127.2.0.1", legit))
 	bots.Wait()
 
 	t.Logf("bot user: %s; 500 users behind one IP: %s; legitimate users accepted: %d of %d", offered(bot), offered(shared), len(claims), legit)
@@ -75,7 +75,7 @@ func (s *stack) flood(t *testing.T, campaignID string, users []string, rate floa
 		return click.Result{}
 	}
 	res, err := click.Run(context.Background(), click.Config{URL: s.URL(), Conns: 256, Window: d, Requests: reqs, Cycle: true,
-		Rate: rate, Sources: loopback(src, 1), Answer: []int{http.StatusAccepted, http.StatusTooManyRequests, http.StatusServiceUnavailable}})
+		Rate: rate, Sources: click.Loopback(src, 1), Answer: []int{http.StatusAccepted, http.StatusTooManyRequests, http.StatusServiceUnavailable}})
 	if err != nil {
 		t.Error(err)
 	}

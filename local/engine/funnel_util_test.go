@@ -16,19 +16,6 @@ import (
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
-// loopback is n consecutive addresses from first: on Linux every address
-// of 127.0.0.0/8 is the loopback device's, so a client dialling from one
-// is a client IP of its own to the gateway, which passes it on in
-// X-Forwarded-For to captcha (a trusted proxy: loopback).
-func loopback(first string, n int) []netip.Addr {
-	out := make([]netip.Addr, n)
-	a := netip.MustParseAddr(first)
-	for i := range out {
-		out[i], a = a, a.Next()
-	}
-	return out
-}
-
 // from is c dialling from the client IP src, on connections of its own.
 func (c *client) from(src netip.Addr) *client {
 	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}}

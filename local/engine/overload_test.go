@@ -35,7 +35,7 @@ func TestOfferedFiveThousandPerSecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := click.Run(context.Background(), click.Config{URL: s.URL(), Conns: 768, Window: window, Requests: reqs,
-		Rate: rate, Sources: loopback("127.3.0.1", 64), Answer: []int{http.StatusAccepted}, Timeout: 30 * time.Second})
+		Rate: rate, Sources: click.Loopback("127.3.0.1", 64), Answer: []int{http.StatusAccepted}, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
