@@ -124,7 +124,7 @@ func (r *runner) besideBots(ctx context.Context, users int, limits campaign.Limi
 // no bot is ever answered sold out (a sold-out click is answered before
 // the limits, at no cost): every click of the flood meets them.
 func botCampaign(id string, users int, limits campaign.Limits) crowd.Campaign {
-	return crowd.Campaign{ID: id, SKU: clickSKU, Stock: 2 * users, Limit: 1, Captcha: true, Limits: &limits, ExpectedCrowd: crowdBank}
+	return crowd.Campaign{ID: id, SKU: clickSKU, Stock: 2 * users, Limit: 1, Captcha: true, Limits: &limits, ExpectedCrowd: crowdBank(users)}
 }
 
 // botCrowd is the legitimate crowd of users, open loop, answering the
