@@ -63,16 +63,22 @@ func scriptedFixture(t *testing.T, s *scripted) *fixture {
 
 var twoCups = map[string]any{"sku": "cup", "qty": 2} // the per-user limit
 
-// The publish timed out but the broker stored the claim: the client is
-// told 503, and when the event reaches prededuct it changes nothing, so
-// the user's next click gets the units (not limit_reached).
-func TestPublishTimedOutButStored(t *testing.T) {
-	s := &scripted{send: func(_ event.Event, n int) error {
+// firstTimesOut is a broker that stores every event but answers the first
+// publish too late (the publisher's deadline passed), the rest in time.
+func firstTimesOut() *scripted {
+	return &scripted{send: func(_ event.Event, n int) error {
 		if n == 1 {
 			return context.DeadlineExceeded
 		}
 		return nil
 	}}
+}
+
+// The publish timed out but the broker stored the claim: the client is
+// told 503, and when the event reaches prededuct it changes nothing, so
+// the user's next click gets the units (not limit_reached).
+func TestPublishTimedOutButStored(t *testing.T) {
+	s := firstTimesOut()
 	fx := scriptedFixture(t, s)
 	w := fx.call(t, "/v1/campaigns/open/claims", token(t, "alice"), twoCups)
 	if w.Code != http.StatusServiceUnavailable || httpapitest.ErrorCode(w) != "unavailable" || w.Header().Get("Retry-After-Ms") == "" {
@@ -151,12 +157,7 @@ func TestRetryPublishedWhileFirstAttemptFailed(t *testing.T) {
 // stored the refused attempt's event (dropped by prededuct on the
 // tombstone), must not drop the retry's as a copy of it.
 func TestRetryAfterRefusalIsANewEvent(t *testing.T) {
-	s := &scripted{send: func(_ event.Event, n int) error {
-		if n == 1 {
-			return context.DeadlineExceeded
-		}
-		return nil
-	}}
+	s := firstTimesOut()
 	fx := scriptedFixture(t, s)
 	key := []string{"Idempotency-Key", "k1"}
 	if w := fx.call(t, "/v1/campaigns/open/claims", token(t, "alice"), twoCups, key...); w.Code != http.StatusServiceUnavailable {
