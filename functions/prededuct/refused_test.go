@@ -28,7 +28,7 @@ func TestRefusedClaimChangesNothing(t *testing.T) {
 	if n, err := h.rdb.Exists(context.Background(), c.Held(), c.Wins(), c.Inflight()).Result(); err != nil || n != 0 {
 		t.Errorf("%d of held, wins and inflight exist (err %v); want none", n, err)
 	}
-	if got := h.rdb.HGetAll(context.Background(), c.Claim(d.ClaimID)).Val(); len(got) != 1 || got[claim.FieldState] != claim.Refused {
-		t.Errorf("claim record = %v; want the tombstone alone", got)
+	if got := h.rdb.HGetAll(context.Background(), c.Claim(d.ClaimID)).Val(); len(got) != 2 || got[claim.FieldState] != claim.Refused {
+		t.Errorf("claim record = %v; want the tombstone alone (state refused, epoch)", got)
 	}
 }
