@@ -15,6 +15,7 @@ import (
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/soldout"
@@ -26,7 +27,12 @@ type Config struct {
 	Env           connect.Env
 	JWTSecret     string        // SURGE_JWT_SECRET
 	CaptchaSecret string        // SURGE_CAPTCHA_SECRET
+	EventKey      *eventsig.Key // SURGE_EVENT_KEY: signs every claim.requested
 	Sink          string        // K_SINK
+	// OIDCTokenFile is the OIDC token sent to the broker as a bearer token
+	// (SURGE_OIDC_TOKEN_FILE; /oidc/token on Knative with
+	// authentication-oidc on); none when empty or missing.
+	OIDCTokenFile string
 	MinAge        time.Duration // SURGE_CAPTCHA_MIN_AGE, 1s default
 	TTL           time.Duration // SURGE_CAPTCHA_TTL, 2m default
 	// SoldOutRefresh is how often flagged SKUs are read back from Redis
@@ -43,7 +49,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{Env: env, JWTSecret: getenv("SURGE_JWT_SECRET"), CaptchaSecret: getenv("SURGE_CAPTCHA_SECRET"),
-		Sink: getenv("K_SINK"), MinAge: captcha.DefaultMinAge, TTL: captcha.DefaultTTL, SoldOutRefresh: soldout.DefaultRefresh}
+		Sink: getenv("K_SINK"), OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE"), MinAge: captcha.DefaultMinAge, TTL: captcha.DefaultTTL, SoldOutRefresh: soldout.DefaultRefresh}
+	if cfg.EventKey, err = eventsig.FromEnv(getenv, "SURGE_EVENT_KEY"); err != nil {
+		return Config{}, err
+	}
 	if cfg.MinAge, err = duration(getenv, "SURGE_CAPTCHA_MIN_AGE", cfg.MinAge); err != nil {
 		return Config{}, err
 	}
@@ -89,7 +98,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	sink, err := fn.NewSink(cfg.Sink)
+	sink, err := fn.NewSink(cfg.Sink, fn.WithTokenFile(cfg.OIDCTokenFile))
 	if err != nil {
 		return err
 	}
@@ -103,7 +112,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	board := soldout.New(rdb, keys, cfg.SoldOutRefresh)
 	f := New(Deps{
 		Log: log, Redis: rdb, Keys: keys, Users: auth.NewUsers([]byte(cfg.JWTSecret)),
-		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board, Timeout: cfg.Env.Timeout,
+		Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: signedSink{next: sink, key: cfg.EventKey}, SoldOut: board, Timeout: cfg.Env.Timeout,
 		Limits: cfg.Overload.Limits, ClientIP: cfg.Overload.ClientIP, MaxInflight: cfg.Overload.MaxInflight, PublishTimeout: cfg.PublishTimeout,
 	})
 	var loops sync.WaitGroup

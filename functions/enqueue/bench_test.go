@@ -10,6 +10,7 @@ import (
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/receipt"
 )
@@ -46,7 +47,7 @@ func BenchmarkRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 	keys := keyspace.New(env.KeyPrefix)
-	f, err := New(Config{Redis: rdb, Keys: keys, Signer: signer})
+	f, err := New(Config{Redis: rdb, Keys: keys, Signer: signer, EventKey: eventsigtest.Key(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/eventsig"
+	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
 	"github.com/surgekit/surge/shared/receipt"
@@ -18,17 +20,21 @@ import (
 
 // Config is what the enqueue function needs; zero durations get defaults.
 type Config struct {
-	Redis   redis.UniversalClient
-	Keys    keyspace.Space
-	Signer  *receipt.Signer
-	Timeout time.Duration    // deadline of one event's Redis work, 2s by default
-	SpecTTL time.Duration    // how long a campaign spec is cached, 5s by default
-	Now     func() time.Time // time.Now by default
+	Redis  redis.UniversalClient
+	Keys   keyspace.Space
+	Signer *receipt.Signer
+	// EventKey (SURGE_EVENT_KEY) proves a claim.reserved was signed by
+	// prededuct: anything else would mint a receipt for a unit nobody
+	// reserved.
+	EventKey *eventsig.Key
+	Timeout  time.Duration    // deadline of one event's Redis work, 2s by default
+	SpecTTL  time.Duration    // how long a campaign spec is cached, 5s by default
+	Now      func() time.Time // time.Now by default
 }
 
 func (c *Config) defaults() error {
-	if c.Redis == nil || c.Signer == nil {
-		return errors.New("enqueue: Redis and Signer are required")
+	if c.Redis == nil || c.Signer == nil || c.EventKey == nil {
+		return errors.New("enqueue: Redis, Signer and EventKey are required")
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second
@@ -76,8 +82,12 @@ func (f *Function) Ready(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// Handle mints and records the receipt of one claim.reserved event.
+// Handle mints and records the receipt of one claim.reserved event. An
+// event prededuct did not sign is poison and changes nothing.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	if err := f.cfg.EventKey.Verify(e); err != nil {
+		return nil, fmt.Errorf("%w: %w", fn.ErrPoison, err)
+	}
 	d, err := events.Decode[events.ClaimReservedData](e, events.TypeClaimReserved)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/pending"
@@ -57,8 +58,12 @@ func newFixture(t *testing.T) *fixture {
 	return fx
 }
 
+// serve serves enqueue with cfg; the tests' event key when it has none.
 func serve(t *testing.T, cfg Config) *httptest.Server {
 	t.Helper()
+	if cfg.EventKey == nil {
+		cfg.EventKey = eventsigtest.Key(t)
+	}
 	f, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +94,11 @@ func (fx *fixture) setState(t *testing.T, state string) {
 	}
 }
 
+// reserved is the reservation's event as prededuct replies it: signed.
+func reserved(t *testing.T) event.Event {
+	return eventsigtest.Signed(t, events.ClaimReserved(reservation()))
+}
+
 func reservation() events.ClaimReservedData {
 	return events.ClaimReservedData{
 		ClaimID: "double11.c1", CampaignID: "double11", UserID: "alice", SKU: "phone-x",
@@ -98,7 +108,7 @@ func reservation() events.ClaimReservedData {
 
 func TestEnqueueMintsRecordsAndReplies(t *testing.T) {
 	fx := newFixture(t)
-	status, reply := fntest.Post(t, fx.srv.URL, events.ClaimReserved(reservation()))
+	status, reply := fntest.Post(t, fx.srv.URL, reserved(t))
 	if status != http.StatusOK || reply == nil {
 		t.Fatalf("status %d, want 200 with a reply", status)
 	}
@@ -142,7 +152,7 @@ func (fx *fixture) assertRecorded(t *testing.T, orderNo, token string) {
 
 func TestEnqueueDuplicateDeliveryIsIdempotent(t *testing.T) {
 	fx := newFixture(t)
-	in := events.ClaimReserved(reservation())
+	in := reserved(t)
 	_, first := fntest.Post(t, fx.srv.URL, in)
 	before, _ := fx.claims.Get(context.Background(), "double11.c1")
 	// A second instance (cold cache, same key) gets the redelivery.
@@ -165,7 +175,7 @@ func TestEnqueueDuplicateDeliveryIsIdempotent(t *testing.T) {
 
 func TestEnqueueAfterSettleDoesNotResurrectPending(t *testing.T) {
 	fx := newFixture(t)
-	in := events.ClaimReserved(reservation())
+	in := reserved(t)
 	_, first := fntest.Post(t, fx.srv.URL, in)
 	var q events.OrderQueuedData
 	_ = json.Unmarshal(first.Data(), &q)
@@ -186,19 +196,23 @@ func TestEnqueueRejectsBadEventsAndChangesNothing(t *testing.T) {
 	mutate := func(f func(*events.ClaimReservedData)) event.Event {
 		d := reservation()
 		f(&d)
-		return events.ClaimReserved(d)
+		return eventsigtest.Signed(t, events.ClaimReserved(d))
 	}
 	wrongType := events.ClaimReserved(reservation())
 	wrongType.SetType(events.TypeClaimRequested)
 	garbage := events.ClaimReserved(reservation())
 	_ = garbage.SetData(event.ApplicationJSON, map[string]any{"claim_id": 7})
+	tampered := reserved(t)
+	_ = tampered.SetData(event.ApplicationJSON, bytes.Replace(tampered.Data(), []byte(`"seq":1`), []byte(`"seq":2`), 1))
 	tests := []struct {
 		name string
 		in   event.Event
 		want int
 	}{
-		{"wrong type", wrongType, http.StatusBadRequest},
-		{"garbage data", garbage, http.StatusBadRequest},
+		{"not signed by prededuct", events.ClaimReserved(reservation()), http.StatusBadRequest},
+		{"changed after prededuct signed", tampered, http.StatusBadRequest},
+		{"wrong type", eventsigtest.Signed(t, wrongType), http.StatusBadRequest},
+		{"garbage data", eventsigtest.Signed(t, garbage), http.StatusBadRequest},
 		{"missing sku", mutate(func(d *events.ClaimReservedData) { d.SKU = "" }), http.StatusBadRequest},
 		{"zero seq", mutate(func(d *events.ClaimReservedData) { d.Seq = 0 }), http.StatusBadRequest},
 		{"claim of another campaign", mutate(func(d *events.ClaimReservedData) { d.ClaimID = "other.c1" }), http.StatusBadRequest},
@@ -233,7 +247,7 @@ func TestEnqueueRedisDownIsRetried(t *testing.T) {
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = down.Close() })
 	srv := serve(t, Config{Redis: down, Keys: keyspace.New("x"), Signer: signer})
-	if status, _ := fntest.Post(t, srv.URL, events.ClaimReserved(reservation())); status != http.StatusInternalServerError {
+	if status, _ := fntest.Post(t, srv.URL, reserved(t)); status != http.StatusInternalServerError {
 		t.Fatalf("status %d with Redis down, want 500", status)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/receipt"
@@ -20,7 +21,8 @@ func main() { fn.Main("enqueue", run) }
 // settings is the environment of the function, read once.
 type settings struct {
 	env  connect.Env
-	seed []byte // SURGE_RECEIPT_KEY
+	seed []byte        // SURGE_RECEIPT_KEY
+	key  *eventsig.Key // SURGE_EVENT_KEY
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -35,7 +37,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
-	return settings{env: env, seed: seed}, nil
+	key, err := eventsig.FromEnv(getenv, "SURGE_EVENT_KEY")
+	if err != nil {
+		return settings{}, err
+	}
+	return settings{env: env, seed: seed, key: key}, nil
 }
 
 func run(ctx context.Context, log *slog.Logger) error {
@@ -54,7 +60,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	f, err := New(Config{Redis: rdb, Keys: keyspace.New(s.env.KeyPrefix), Signer: signer, Timeout: s.env.Timeout})
+	f, err := New(Config{Redis: rdb, Keys: keyspace.New(s.env.KeyPrefix), Signer: signer, EventKey: s.key, Timeout: s.env.Timeout})
 	if err != nil {
 		return err
 	}

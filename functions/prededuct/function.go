@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/stock"
 )
@@ -20,12 +21,18 @@ type Config struct {
 	KeyPrefix string        // SURGE_KEY_PREFIX
 	Timeout   time.Duration // SURGE_TIMEOUT: deadline of one Redis call
 	PoolSize  int           // Redis connections; 0: go-redis default
+	// EventKey (SURGE_EVENT_KEY) verifies that captcha signed each
+	// claim.requested and signs the replies for enqueue.
+	EventKey *eventsig.Key
 }
 
 // Validate names the first missing setting and fills defaults.
 func (c *Config) Validate() error {
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second
+	}
+	if c.EventKey == nil {
+		return errors.New("SURGE_EVENT_KEY is required")
 	}
 	return connect.Require("SURGE_REDIS_URL", c.RedisURL)
 }

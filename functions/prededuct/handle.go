@@ -15,10 +15,14 @@ import (
 )
 
 // Handle decides one claim.requested event and replies claim.reserved or
-// claim.rejected. A redelivered event gets the recorded decision back (same
-// reply id); a claim already settled or released is done (no reply), and
-// so is one captcha refused (nothing changed: its client was told 503).
+// claim.rejected, signed. A redelivered event gets the recorded decision
+// back (same reply id); a claim already settled or released is done (no
+// reply), and so is one captcha refused (nothing changed: its client was
+// told 503). An event captcha did not sign is poison and changes nothing.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	if err := f.cfg.EventKey.Verify(e); err != nil {
+		return nil, fmt.Errorf("%w: %w", fn.ErrPoison, err)
+	}
 	d, err := events.Decode[events.ClaimRequestedData](e, events.TypeClaimRequested)
 	if err != nil {
 		return nil, err
@@ -37,7 +41,18 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err != nil {
 		return nil, err
 	}
-	return reply(d, dec, now), nil
+	return f.signed(reply(d, dec, now))
+}
+
+// signed signs a reply, so enqueue knows a claim.reserved came from here.
+func (f *Function) signed(e *event.Event) (*event.Event, error) {
+	if e == nil {
+		return nil, nil
+	}
+	if err := f.cfg.EventKey.Sign(e); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 func request(d events.ClaimRequestedData, now time.Time) stock.Request {

@@ -11,6 +11,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/eventsig"
+	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 )
@@ -44,8 +46,38 @@ func TestReserved(t *testing.T) {
 	if got != want || reply.ID() != "sale.1/reserved" || reply.Source() != events.SourcePrededuct {
 		t.Errorf("reply %s from %s = %+v; want sale.1/reserved from %s, %+v", reply.ID(), reply.Source(), got, events.SourcePrededuct, want)
 	}
+	if err := eventsigtest.Key(t).Verify(*reply); err != nil {
+		t.Errorf("reply not signed for enqueue: %v", err)
+	}
 	if left := h.stock(t, "sale"); left != 4 {
 		t.Errorf("stock = %d; want 4", left)
+	}
+}
+
+// TestUnsignedEventChangesNothing: a claim.requested that captcha did not
+// sign, or that was changed after it signed, is poison (400, dead-lettered
+// without retries) and reserves nothing.
+func TestUnsignedEventChangesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.warm(t, "sale", 5)
+	claim := events.ClaimRequested(requested("sale", "1", "alice", 1))
+	otherKey, err := eventsig.NewKey([]byte(strings.Repeat("x", eventsig.MinKeyBytes)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := claim.Clone()
+	if err := otherKey.Sign(&forged); err != nil {
+		t.Fatal(err)
+	}
+	tampered := eventsigtest.Signed(t, claim)
+	_ = tampered.SetData(event.ApplicationJSON, strings.Replace(string(tampered.Data()), `"qty":1`, `"qty":2`, 1))
+	for name, e := range map[string]event.Event{"unsigned": claim, "signed with another key": forged, "tampered after signing": tampered} {
+		t.Run(name, func(t *testing.T) {
+			if status, _ := fntest.Post(t, h.srv.URL, e); status != http.StatusBadRequest {
+				t.Errorf("status %d; want 400", status)
+			}
+			h.checkUntouched(t, "sale", 5)
+		})
 	}
 }
 
@@ -71,6 +103,9 @@ func TestRejected(t *testing.T) {
 			got, err := events.Decode[events.ClaimRejectedData](*reply, events.TypeClaimRejected)
 			if err != nil {
 				t.Fatalf("reply: %v", err)
+			}
+			if err := eventsigtest.Key(t).Verify(*reply); err != nil {
+				t.Errorf("reply not signed: %v", err)
 			}
 			if got.Reason != tt.reason || got.ClaimID != tt.data.ClaimID || reply.ID() != tt.data.ClaimID+"/rejected" {
 				t.Errorf("reply %s = %+v; want reason %s for %s", reply.ID(), got, tt.reason, tt.data.ClaimID)
@@ -110,16 +145,16 @@ func TestInvalidEventChangesNothing(t *testing.T) {
 			return h.rawRequest(t, "sale.1", events.TypeClaimRequested, strings.Replace(string(valid.Data()), "{", `{"extra":1,`, 1))
 		}},
 		{"wrong type", func(t *testing.T) *http.Request {
-			return fntest.Request(t, h.srv.URL, retyped(valid, events.TypeClaimReserved))
+			return fntest.Request(t, h.srv.URL, retyped(t, valid, events.TypeClaimReserved))
 		}},
 		{"missing sku", func(t *testing.T) *http.Request {
-			return fntest.Request(t, h.srv.URL, edited(func(d *events.ClaimRequestedData) { d.SKU = "" }))
+			return fntest.Request(t, h.srv.URL, edited(t, func(d *events.ClaimRequestedData) { d.SKU = "" }))
 		}},
 		{"zero qty", func(t *testing.T) *http.Request {
-			return fntest.Request(t, h.srv.URL, edited(func(d *events.ClaimRequestedData) { d.Qty = 0 }))
+			return fntest.Request(t, h.srv.URL, edited(t, func(d *events.ClaimRequestedData) { d.Qty = 0 }))
 		}},
 		{"claim of another campaign", func(t *testing.T) *http.Request {
-			return fntest.Request(t, h.srv.URL, edited(func(d *events.ClaimRequestedData) { d.ClaimID = "other.1" }))
+			return fntest.Request(t, h.srv.URL, edited(t, func(d *events.ClaimRequestedData) { d.ClaimID = "other.1" }))
 		}},
 	}
 	for _, tt := range tests {
@@ -170,14 +205,16 @@ func TestReadyOnceRedisIsOpen(t *testing.T) {
 	}
 }
 
-func retyped(e event.Event, typ string) event.Event {
+// retyped is e with another type, signed.
+func retyped(t *testing.T, e event.Event, typ string) event.Event {
 	e = e.Clone()
 	e.SetType(typ)
-	return e
+	return eventsigtest.Signed(t, e)
 }
 
-func edited(change func(*events.ClaimRequestedData)) event.Event {
+// edited is a claim of alice's changed by change, signed.
+func edited(t *testing.T, change func(*events.ClaimRequestedData)) event.Event {
 	d := requested("sale", "1", "alice", 1)
 	change(&d)
-	return events.ClaimRequested(d)
+	return eventsigtest.Signed(t, events.ClaimRequested(d))
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 )
 
@@ -28,5 +29,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, Timeout: env.Timeout}
+	if cfg.EventKey, err = eventsig.FromEnv(getenv, "SURGE_EVENT_KEY"); err != nil {
+		return Config{}, err
+	}
 	return cfg, cfg.Validate()
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/eventsig"
+	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/stock"
@@ -45,7 +47,8 @@ func newHarness(t *testing.T) *harness {
 	env := servertest.Fresh(t, deps)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cfg, err := loadConfig(mapEnv(map[string]string{"SURGE_REDIS_URL": env.RedisURL, "SURGE_KEY_PREFIX": env.KeyPrefix}))
+	cfg, err := loadConfig(mapEnv(map[string]string{"SURGE_REDIS_URL": env.RedisURL, "SURGE_KEY_PREFIX": env.KeyPrefix,
+		"SURGE_EVENT_KEY": eventsigtest.Secret}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,15 +81,23 @@ func (h *harness) warm(t *testing.T, id string, stockN int) {
 	}
 }
 
-// post sends e in binary mode and returns the status and the reply event.
+// post sends e signed, as captcha publishes it, in binary mode and returns
+// the status and the reply event.
 func (h *harness) post(t *testing.T, e event.Event) (int, *event.Event) {
 	t.Helper()
-	return fntest.Post(t, h.srv.URL, e)
+	return fntest.Post(t, h.srv.URL, eventsigtest.Signed(t, e))
 }
 
-// rawRequest is a binary-mode POST built by hand, id left out when empty.
+// rawRequest is a binary-mode POST built by hand, id left out when empty,
+// signed as captcha would sign those attributes and body.
 func (h *harness) rawRequest(t *testing.T, id, typ, body string) *http.Request {
 	t.Helper()
+	e := event.New()
+	e.SetID(id)
+	e.SetType(typ)
+	e.SetSource(events.SourceCaptcha)
+	e.DataEncoded = []byte(body)
+	e = eventsigtest.Signed(t, e)
 	req, err := http.NewRequest(http.MethodPost, h.srv.URL, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +106,7 @@ func (h *harness) rawRequest(t *testing.T, id, typ, body string) *http.Request {
 	req.Header.Set("Ce-Specversion", "1.0")
 	req.Header.Set("Ce-Type", typ)
 	req.Header.Set("Ce-Source", events.SourceCaptcha)
+	req.Header.Set("Ce-Surgesig", e.Extensions()[eventsig.Extension].(string))
 	if id != "" {
 		req.Header.Set("Ce-Id", id)
 	}

@@ -32,7 +32,9 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (source, event_id, event_type) DO NOTHING`
 
 // deadLetter stores e once and finalises the claim of a dead claim
-// request, so every accepted claim reaches a final state.
+// request, so every accepted claim reaches a final state. Only a request
+// captcha signed finalises its claim: an unsigned one posted to the broker
+// (prededuct's 400) must not reject somebody else's pending claim.
 func (f *Function) deadLetter(ctx context.Context, e event.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
@@ -45,6 +47,10 @@ func (f *Function) deadLetter(ctx context.Context, e event.Event) error {
 		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
 	}
 	if e.Type() != events.TypeClaimRequested {
+		return nil
+	}
+	if err := f.cfg.EventKey.Verify(e); err != nil {
+		f.cfg.Log.Warn("dead claim request not from captcha: stored, claim left as it is", "event_id", e.ID(), "error", err.Error())
 		return nil
 	}
 	err = f.claims.SetRejected(ctx, claimOf(e), events.ReasonFailed, f.cfg.Now())

@@ -19,6 +19,7 @@ import (
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
@@ -70,7 +71,7 @@ func newFixture(t *testing.T) *fixture {
 func (fx *fixture) serve(t *testing.T) *httptest.Server {
 	t.Helper()
 	f, err := New(Config{Redis: fx.rdb, Postgres: fx.pool, S3: fx.s3, Bucket: fx.bucket, Keys: fx.keys,
-		Log: slog.New(slog.DiscardHandler)})
+		Log: slog.New(slog.DiscardHandler), EventKey: eventsigtest.Key(t)})
 	must(t, err)
 	must(t, f.Start(context.Background(), nil))
 	return fntest.Serve(t, f)

@@ -14,23 +14,28 @@ import (
 	"os"
 
 	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
 func main() { fn.Main("reconcile", run) }
 
-func loadEnv(getenv func(string) string) (connect.Env, error) {
+func loadEnv(getenv func(string) string) (connect.Env, *eventsig.Key, error) {
 	env, err := connect.LoadEnv(getenv)
 	if err != nil {
-		return env, err
+		return env, nil, err
 	}
-	return env, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
-		"SURGE_S3_BUCKET", env.S3Bucket)
+	if err := connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
+		"SURGE_S3_BUCKET", env.S3Bucket); err != nil {
+		return env, nil, err
+	}
+	key, err := eventsig.FromEnv(getenv, "SURGE_EVENT_KEY")
+	return env, key, err
 }
 
 func run(ctx context.Context, log *slog.Logger) error {
-	env, err := loadEnv(os.Getenv)
+	env, key, err := loadEnv(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -47,7 +52,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	}
 	defer pool.Close()
 	f, err := New(Config{Redis: rdb, Postgres: pool, S3: connect.S3(env.S3), Bucket: env.S3Bucket,
-		Keys: keyspace.New(env.KeyPrefix), Log: log, Timeout: env.Timeout})
+		Keys: keyspace.New(env.KeyPrefix), Log: log, EventKey: key, Timeout: env.Timeout})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/schema"
@@ -21,20 +22,23 @@ import (
 
 // Config is what the reconcile function needs; zero fields get defaults.
 type Config struct {
-	Redis       redis.UniversalClient
-	Postgres    *pgxpool.Pool
-	S3          objectStore
-	Bucket      string
-	Keys        keyspace.Space
-	Log         *slog.Logger
+	Redis    redis.UniversalClient
+	Postgres *pgxpool.Pool
+	S3       objectStore
+	Bucket   string
+	Keys     keyspace.Space
+	Log      *slog.Logger
+	// EventKey (SURGE_EVENT_KEY) tells a dead claim.requested that captcha
+	// signed, whose claim is finalised, from one posted by anyone else.
+	EventKey    *eventsig.Key
 	Timeout     time.Duration    // deadline of one call to a server, 2s by default
 	PassTimeout time.Duration    // deadline of a whole pass, 1m by default
 	Now         func() time.Time // time.Now by default
 }
 
 func (c *Config) defaults() error {
-	if c.Redis == nil || c.Postgres == nil || c.S3 == nil || c.Bucket == "" || c.Log == nil {
-		return errors.New("reconcile: Redis, Postgres, S3, Bucket and Log are required")
+	if c.Redis == nil || c.Postgres == nil || c.S3 == nil || c.Bucket == "" || c.Log == nil || c.EventKey == nil {
+		return errors.New("reconcile: Redis, Postgres, S3, Bucket, Log and EventKey are required")
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second

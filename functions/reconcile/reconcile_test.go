@@ -9,6 +9,7 @@ import (
 
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
 )
 
 // TestPass: alice and bob settled, carol reserved in flight; stock 10.
@@ -72,14 +73,21 @@ func TestOtherEventIs400(t *testing.T) {
 	}
 }
 
+// pendingClaim records erin's pending claim id and returns its
+// claim.requested, unsigned.
+func (fx *fixture) pendingClaim(t *testing.T, id string) event.Event {
+	t.Helper()
+	_, err := fx.claims.CreatePending(context.Background(), claim.Record{ID: id, UserID: "erin", SKU: "phone", Qty: 1, CreatedAt: at})
+	must(t, err)
+	return events.ClaimRequested(events.ClaimRequestedData{ClaimID: id, CampaignID: "sale", UserID: "erin",
+		SKU: "phone", Qty: 1, RequestedAt: at})
+}
+
 func TestDeadLetterStoredOnceAndClaimFinalised(t *testing.T) {
 	fx := newFixture(t)
 	ctx := context.Background()
 	id := "sale.lost-click"
-	_, err := fx.claims.CreatePending(ctx, claim.Record{ID: id, UserID: "erin", SKU: "phone", Qty: 1, CreatedAt: at})
-	must(t, err)
-	e := events.ClaimRequested(events.ClaimRequestedData{ClaimID: id, CampaignID: "sale", UserID: "erin",
-		SKU: "phone", Qty: 1, RequestedAt: at})
+	e := eventsigtest.Signed(t, fx.pendingClaim(t, id))
 	e.SetExtension("knativeerrorcode", "500")
 	e.SetExtension("knativeerrordest", "http://prededuct")
 	e.SetExtension("knativeerrordata", "Ym9vbQ==")
@@ -97,5 +105,30 @@ func TestDeadLetterStoredOnceAndClaimFinalised(t *testing.T) {
 	must(t, err)
 	if r.State != claim.Rejected || r.Reason != events.ReasonFailed {
 		t.Errorf("claim = %s/%s; want rejected/failed", r.State, r.Reason)
+	}
+}
+
+// A claim.requested that captcha did not sign is dead-lettered by
+// prededuct (400); stored like any dead letter, it must not reject the
+// pending claim whose id it names.
+func TestUnsignedDeadClaimLeavesTheClaim(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	id := "sale.someone-elses"
+	e := fx.pendingClaim(t, id)
+	e.SetID(id + "-forged")
+	e.SetExtension("knativeerrorcode", "400")
+	if status, body := fx.post(t, "/dead-letters", e); status != http.StatusAccepted {
+		t.Fatalf("status = %d (%s); want 202", status, body)
+	}
+	var n int
+	must(t, fx.pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE event_id = $1`, e.ID()).Scan(&n))
+	if n != 1 {
+		t.Errorf("dead letters = %d; want 1 (stored for the operator)", n)
+	}
+	r, err := fx.claims.Get(ctx, id)
+	must(t, err)
+	if r.State != claim.Pending {
+		t.Errorf("claim = %s/%s; want still pending", r.State, r.Reason)
 	}
 }

@@ -42,11 +42,17 @@ SURGE_JWT_SECRET=$(rand_hex 32)
 SURGE_ADMIN_TOKEN=$(rand_hex 24)
 SURGE_RECEIPT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
 SURGE_CAPTCHA_SECRET=$(rand_hex 32)
+SURGE_EVENT_KEY=$(rand_hex 32)
 ENV
   )
   log "wrote $secrets (random values; kept for the next deploys)"
 }
 [[ -s "$secrets" ]] || write_secrets
+# A secrets.env written before the event key existed gets one.
+if ! grep -q '^SURGE_EVENT_KEY=' "$secrets"; then
+  echo "SURGE_EVENT_KEY=$(rand_hex 32)" >>"$secrets"
+  log "added SURGE_EVENT_KEY to $secrets"
+fi
 
 log "rendering the kind overlay and building the functions with ko"
 rendered="$(mktemp)"
@@ -67,6 +73,7 @@ k wait ksvc --all -n surge --for=condition=Ready --timeout=600s
 k wait trigger --all -n surge --for=condition=Ready --timeout=300s
 k wait sinkbinding --all -n surge --for=condition=Ready --timeout=120s
 k wait pingsource --all -n surge --for=condition=Ready --timeout=120s
+k wait eventpolicy --all -n surge --for=condition=Ready --timeout=120s
 
 cat >&2 <<MSG
 ==> Surge is running in kind cluster $KIND_CLUSTER_NAME, namespace surge.

@@ -43,9 +43,14 @@ k apply -f "$eventing/eventing-core.yaml"
 k apply -f "$eventing/in-memory-channel.yaml"
 k apply -f "$eventing/mt-channel-broker.yaml"
 # The Triggers set delivery.timeout: make sure the feature is on whatever the
-# release default is.
+# release default is. authentication-oidc: every sender gets an OIDC
+# identity and the broker enforces the EventPolicies of
+# infra/knative/base/eventpolicy.yaml (which the webhook refuses to admit
+# while the feature is off). Tokens then travel in cleartext inside the
+# cluster unless transport-encryption is on too: fine for kind, not for
+# production.
 k patch configmap/config-features -n knative-eventing --type merge \
-  -p '{"data":{"delivery-timeout":"enabled"}}'
+  -p '{"data":{"delivery-timeout":"enabled","authentication-oidc":"enabled"}}'
 
 log "Envoy Gateway $ENVOY_GATEWAY_VERSION (Gateway API)"
 k apply --server-side --force-conflicts -f "$envoy_gateway"

@@ -58,6 +58,9 @@ type Config struct {
 	// runs; nil skips the stages (a remote deployment, reached only
 	// through its gateway).
 	Functions map[string]string
+	// EventKey (SURGE_EVENT_KEY) signs the claim.requested events the
+	// stage runs post to prededuct, as captcha does.
+	EventKey string
 	// Profiled maps a process name (a function or "broker") to a base URL
 	// serving /debug/pprof; nil takes no profile.
 	Profiled map[string]string

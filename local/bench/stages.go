@@ -13,6 +13,7 @@ import (
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/local/baseline"
 	"github.com/surgekit/surge/local/crowd"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
@@ -37,15 +38,24 @@ func (r *runner) stages(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	key, err := eventsig.NewKey([]byte(r.cfg.EventKey))
+	if err != nil {
+		return fmt.Errorf("stages: %w", err)
+	}
 	if err := crowd.OpenSale(ctx, r.cfg.Gateway, r.cfg.AdminToken, sale); err != nil {
 		return err
 	}
 	now := time.Now().UTC()
-	next := func(i int) event.Event {
+	claims := make([]event.Event, r.cfg.Size.StageClaims)
+	for i := range claims {
 		u := "s" + strconv.Itoa(i)
-		return events.ClaimRequested(events.ClaimRequestedData{ClaimID: keyspace.ClaimID(sale.ID, u), CampaignID: sale.ID,
+		claims[i] = events.ClaimRequested(events.ClaimRequestedData{ClaimID: keyspace.ClaimID(sale.ID, u), CampaignID: sale.ID,
 			UserID: u, SKU: sale.SKU, Qty: 1, RequestedAt: now})
+		if err := key.Sign(&claims[i]); err != nil {
+			return err
+		}
 	}
+	next := func(i int) event.Event { return claims[i] }
 	n := r.cfg.Size.StageClaims
 	for _, s := range []struct{ name, function, wants string }{
 		{StagePrededuct, "prededuct", events.TypeClaimReserved},

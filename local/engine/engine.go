@@ -34,6 +34,7 @@ type Secrets struct {
 	AdminToken    string
 	ReceiptKey    string // base64 of a 32-byte Ed25519 seed
 	CaptchaSecret string
+	EventKey      string // signs the events that start work (shared/eventsig)
 }
 
 // Config is one engine.
@@ -176,6 +177,7 @@ func (e *Engine) functionEnv(base string) []string {
 		"SURGE_ADMIN_TOKEN="+s.AdminToken,
 		"SURGE_RECEIPT_KEY="+s.ReceiptKey,
 		"SURGE_CAPTCHA_SECRET="+s.CaptchaSecret,
+		"SURGE_EVENT_KEY="+s.EventKey,
 	)
 	if e.cfg.Profiling {
 		env = append(env, "SURGE_PPROF=true")

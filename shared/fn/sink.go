@@ -22,15 +22,37 @@ const sinkConns = 1024
 type Sink struct {
 	url    string
 	client *http.Client
+	bearer *tokenFile // nil: no Authorization header
+}
+
+// SinkOption configures a Sink.
+type SinkOption func(*Sink)
+
+// WithTokenFile makes the Sink send the token in the file at path as
+// "Authorization: Bearer <token>": the OIDC token Knative mounts at
+// /oidc/token into a SinkBinding's subject when the authentication-oidc
+// feature is on, so the broker knows the sender. The file is read again
+// every TokenRefresh (the token rotates); while it is missing, no header
+// is sent. An empty path is no token.
+func WithTokenFile(path string) SinkOption {
+	return func(s *Sink) {
+		if path != "" {
+			s.bearer = &tokenFile{path: path, now: time.Now}
+		}
+	}
 }
 
 // NewSink returns a Sink posting binary-mode CloudEvents to url.
-func NewSink(url string) (*Sink, error) {
+func NewSink(url string, opts ...SinkOption) (*Sink, error) {
 	if url == "" {
 		return nil, fmt.Errorf("new sink: K_SINK is empty")
 	}
 	t := &http.Transport{MaxIdleConns: sinkConns, MaxIdleConnsPerHost: sinkConns, IdleConnTimeout: 90 * time.Second}
-	return &Sink{url: url, client: &http.Client{Transport: t}}, nil
+	s := &Sink{url: url, client: &http.Client{Transport: t}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Send returns nil only when the broker acknowledged (stored) the event:
@@ -39,6 +61,11 @@ func (s *Sink) Send(ctx context.Context, e event.Event) error {
 	req, err := cebinary.NewRequest(ctx, s.url, &e)
 	if err != nil {
 		return fmt.Errorf("send %s %s: encode: %w", e.Type(), e.ID(), err)
+	}
+	if s.bearer != nil {
+		if tok := s.bearer.token(); tok != "" {
+			req.Header["Authorization"] = []string{"Bearer " + tok}
+		}
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {

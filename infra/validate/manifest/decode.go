@@ -10,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+	eventingv1alpha1 "knative.dev/eventing/pkg/apis/eventing/v1alpha1"
 	sourcesv1 "knative.dev/eventing/pkg/apis/sources/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -30,6 +31,7 @@ var goTypes = map[string]func() any{
 	"serving.knative.dev/v1 Service":                   func() any { return new(servingv1.Service) },
 	"eventing.knative.dev/v1 Broker":                   func() any { return new(eventingv1.Broker) },
 	"eventing.knative.dev/v1 Trigger":                  func() any { return new(eventingv1.Trigger) },
+	"eventing.knative.dev/v1alpha1 EventPolicy":        func() any { return new(eventingv1alpha1.EventPolicy) },
 	"sources.knative.dev/v1 PingSource":                func() any { return new(sourcesv1.PingSource) },
 	"sources.knative.dev/v1 SinkBinding":               func() any { return new(sourcesv1.SinkBinding) },
 	"gateway.networking.k8s.io/v1 HTTPRoute":           func() any { return new(gatewayv1.HTTPRoute) },

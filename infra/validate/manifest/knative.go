@@ -3,6 +3,7 @@ package manifest
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"knative.dev/eventing/pkg/apis/config"
 	"knative.dev/eventing/pkg/apis/feature"
@@ -21,9 +22,11 @@ const brokerDefaults = `clusterDefault:
 `
 
 // Context is what a Knative webhook hands SetDefaults and Validate for a
-// create on a stock installation: the default feature flags (delivery
-// timeouts are on, for instance) and the shipped broker defaults. Serving
-// reads its own defaults through FromContextOrDefaults.
+// create on an installation set up as infra/kind/kind-up.sh sets it up:
+// the default feature flags (delivery timeouts are on, for instance) with
+// authentication-oidc enabled (without it the webhook refuses an
+// EventPolicy), and the shipped broker defaults. Serving reads its own
+// defaults through FromContextOrDefaults.
 func Context(ctx context.Context) (context.Context, error) {
 	defaults, err := config.NewDefaultsConfigFromMap(map[string]string{"default-br-config": brokerDefaults})
 	if err != nil {
@@ -31,7 +34,9 @@ func Context(ctx context.Context) (context.Context, error) {
 	}
 	ctx = apis.WithinCreate(ctx)
 	ctx = config.ToContext(ctx, &config.Config{Defaults: defaults})
-	return feature.ToContext(ctx, feature.FromContextOrDefaults(ctx)), nil
+	flags := maps.Clone(feature.FromContextOrDefaults(ctx))
+	flags[feature.OIDCAuthentication] = feature.Enabled
+	return feature.ToContext(ctx, flags), nil
 }
 
 // Admit applies the object's Knative defaults and runs its Knative

@@ -203,7 +203,7 @@ func startEngine(ctx context.Context, root, bin, state string, set *servers.Set,
 	if err != nil {
 		return nil, err
 	}
-	cfg.Gateway, cfg.AdminToken, cfg.JWTSecret = e.URL(), secrets.AdminToken, secrets.JWTSecret
+	cfg.Gateway, cfg.AdminToken, cfg.JWTSecret, cfg.EventKey = e.URL(), secrets.AdminToken, secrets.JWTSecret, secrets.EventKey
 	cfg.RedisURL, cfg.KeyPrefix, cfg.DatabaseURL = deps.RedisURL, deps.KeyPrefix, deps.DatabaseURL
 	cfg.Functions, cfg.Profiled = e.Targets(), e.Targets()
 	cfg.BrokerStats = e.BrokerURL() + "/debug/triggers"

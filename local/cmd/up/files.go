@@ -13,20 +13,23 @@ import (
 )
 
 // loadSecrets reads the engine's secrets, generating them on first run so
-// tokens and receipts stay valid across restarts.
+// tokens and receipts stay valid across restarts. A file written before a
+// secret existed gets that secret filled in and is written back, the
+// others kept.
 func loadSecrets(path string) (engine.Secrets, error) {
 	var s engine.Secrets
 	data, err := os.ReadFile(path)
-	if err == nil {
+	switch {
+	case err == nil:
 		if err := json.Unmarshal(data, &s); err != nil {
 			return s, fmt.Errorf("secrets %s: %w", path, err)
 		}
-		return s, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	case !errors.Is(err, fs.ErrNotExist):
 		return s, fmt.Errorf("secrets: %w", err)
 	}
-	s = engine.NewSecrets()
+	if !s.Fill() {
+		return s, nil
+	}
 	data, _ = json.MarshalIndent(s, "", "  ")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return s, fmt.Errorf("secrets: %w", err)
