@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -24,8 +25,19 @@ type Payload interface {
 
 // ClaimRequested is the event the captcha function publishes; its id is the
 // claim id.
-func ClaimRequested(d ClaimRequestedData) event.Event {
-	return build(TypeClaimRequested, SourceCaptcha, d.ClaimID, d.ClaimID, d.CampaignID, d.UserID, d.RequestedAt, d)
+func ClaimRequested(d ClaimRequestedData) event.Event { return ClaimRequestedEpoch(d, 1) }
+
+// ClaimRequestedEpoch is ClaimRequested for the epoch-th record of a claim
+// (claim.FieldEpoch). The first keeps the claim id as its id; a later one,
+// recorded after a refused attempt whose event the broker may have stored
+// all the same, is <claim_id>~<epoch>, so the broker's dedup never drops it
+// as that event's copy.
+func ClaimRequestedEpoch(d ClaimRequestedData, epoch int) event.Event {
+	id := d.ClaimID
+	if epoch > 1 {
+		id += "~" + strconv.Itoa(epoch)
+	}
+	return build(TypeClaimRequested, SourceCaptcha, id, d.ClaimID, d.CampaignID, d.UserID, d.RequestedAt, d)
 }
 
 // ClaimReserved replies to a claim the pre-deduct script won.

@@ -146,18 +146,18 @@ func validate(spec *campaign.Campaign, b claimBody) error {
 
 // submit records the claim as pending and publishes it; a claim that
 // exists already (a retried click) is answered as a replay, from the
-// record the same round trip returned. When the broker refuses the claim,
-// the record is deleted again and the client told to retry.
+// record the same round trip returned. When the broker does not take the
+// claim in time, the claim is refused and the client told to retry.
 func (f *Function) submit(ctx context.Context, rec claim.Record) error {
 	rec.CreatedAt = f.d.Now().UTC().Truncate(time.Millisecond)
-	existing, created, err := f.d.Claims.CreateOrGet(ctx, rec)
+	got, created, err := f.d.Claims.CreateOrGet(ctx, rec)
 	if err != nil {
 		return err
 	}
 	if !created {
-		return f.resume(ctx, existing, rec.UserID, rec.SKU, rec.Qty)
+		return f.resume(ctx, got, rec.UserID, rec.SKU, rec.Qty)
 	}
-	if err := f.publish(ctx, rec); err != nil {
+	if err := f.publish(ctx, got); err != nil {
 		return f.unpublished(rec.ID, err)
 	}
 	return nil
@@ -171,13 +171,26 @@ func (f *Function) publish(ctx context.Context, rec claim.Record) error {
 	return f.d.Sink.Send(ctx, requested(rec, f.d.Plane))
 }
 
-// unpublished deletes the record of a claim the broker did not take, on a
-// context of its own: the request's may be what ran out.
+// unpublished ends an attempt whose publish failed or timed out. The
+// broker may have stored the event all the same, so the claim is not
+// deleted but refused: a tombstone on which the pre-deduct script drops
+// the event. A claim decided already was stored after all, and the client
+// is told 202.
 func (f *Function) unpublished(id string, sendErr error) error {
+	state, err := f.abandon(id)
+	if err == nil && state != claim.Refused && state != claim.Pending {
+		return nil
+	}
+	return fmt.Errorf("%w: publish claim %s: %w", errPublish, id, errors.Join(sendErr, err))
+}
+
+// abandon ends an attempt at a pending claim that did not publish it (see
+// claim.Store.Refuse), on a context of its own: the request's may be what
+// ran out.
+func (f *Function) abandon(id string) (state string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), f.d.Timeout)
 	defer cancel()
-	delErr := f.d.Claims.Delete(ctx, id)
-	return fmt.Errorf("%w: publish claim %s: %w", errPublish, id, errors.Join(sendErr, delErr))
+	return f.d.Claims.Refuse(ctx, id)
 }
 
 // requested is the claim.requested event of rec on plane p; built from the
@@ -185,10 +198,10 @@ func (f *Function) unpublished(id string, sendErr error) error {
 // time). The plane is set here, as the event is made: whatever is computed
 // over the event after (a signature) covers it.
 func requested(rec claim.Record, p plane.Plane) event.Event {
-	e := events.ClaimRequested(events.ClaimRequestedData{
+	e := events.ClaimRequestedEpoch(events.ClaimRequestedData{
 		ClaimID: rec.ID, CampaignID: rec.CampaignID, UserID: rec.UserID,
 		SKU: rec.SKU, Qty: rec.Qty, RequestedAt: rec.CreatedAt,
-	})
+	}, rec.Epoch)
 	plane.Mark(&e, p)
 	return e
 }

@@ -108,7 +108,8 @@ func TestClaimAcceptedAndPublished(t *testing.T) {
 	}
 }
 
-// The broker refuses: 503 with Retry-After, and the pending record is gone.
+// The broker refuses: 503 with Retry-After, and the pending record is
+// gone, a tombstone in its place.
 func TestPublishFailureLeavesNoClaim(t *testing.T) {
 	fx := newFixture(t, captcha.Config{})
 	fx.warm(t, "open", false)
@@ -117,8 +118,8 @@ func TestPublishFailureLeavesNoClaim(t *testing.T) {
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || httpapitest.ErrorCode(w) != "unavailable" {
 		t.Fatalf("status %d %v %s; want 503 unavailable with Retry-After", w.Code, w.Header(), w.Body)
 	}
-	if n := fx.claimKeys(t); n != 0 {
-		t.Fatalf("%d claim records after a refused publish; want 0", n)
+	if n, tombs := fx.claimRecords(t); n != 0 || tombs != 1 {
+		t.Fatalf("%d claim records, %d tombstones after a refused publish; want 0 and 1", n, tombs)
 	}
 }
 

@@ -105,11 +105,14 @@ func (f *Function) Ready(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// fail writes err in the public shape, logging the ones that are not the
-// client's fault (once, here at the edge).
+// fail writes err in the public shape, logging (once, here at the edge)
+// the failures behind a 5xx: an internal error, or an API error wrapping
+// its cause (a publish that failed). A bare API error is an answer, not a
+// failure to log: 503 overloaded is the shedding doing its job, and a line
+// per shed click would make shedding cost what it saves.
 func (f *Function) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var apiErr *httpapi.Error
-	if !errors.As(err, &apiErr) || apiErr.Status >= 500 {
+	if !errors.As(err, &apiErr) || (apiErr.Status >= 500 && err != error(apiErr)) {
 		f.d.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	}
 	httpapi.WriteError(w, err)

@@ -214,12 +214,28 @@ func (fx *fixture) challenge(t *testing.T, campaignID, user string) (id, answer 
 	return ch.ID, answer
 }
 
-// claimKeys counts the claim records in the fixture's key space.
+// claimKeys counts the claim records in the fixture's key space, the
+// tombstones of refused claims aside.
 func (fx *fixture) claimKeys(t *testing.T) int {
 	t.Helper()
-	keys, err := fx.rdb.Keys(context.Background(), fx.keys.Campaign("*").Claim("*")).Result()
+	n, _ := fx.claimRecords(t)
+	return n
+}
+
+// claimRecords counts the claim records and, apart, the tombstones.
+func (fx *fixture) claimRecords(t *testing.T) (records, tombstones int) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := fx.rdb.Keys(ctx, fx.keys.Campaign("*").Claim("*")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(keys)
+	for _, k := range keys {
+		if fx.rdb.HGet(ctx, k, claim.FieldState).Val() == claim.Refused {
+			tombstones++
+		} else {
+			records++
+		}
+	}
+	return records, tombstones
 }

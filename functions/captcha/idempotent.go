@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/surgekit/surge/shared/claim"
@@ -16,9 +15,10 @@ import (
 // up). A claim still pending is published again: the event is identical
 // (same id and time) and every stage is idempotent on it, so a 202 always
 // means the broker holds the claim, even when the first attempt's publish
-// outcome is unknown. A claim already decided is not republished.
+// outcome is unknown. A claim already decided is not republished; a
+// refused one is not found (the retry is a new attempt).
 func (f *Function) replay(ctx context.Context, id, user string, b claimBody) (found bool, err error) {
-	rec, err := f.d.Claims.Get(ctx, id)
+	rec, err := f.d.Claims.Join(ctx, id)
 	if errors.Is(err, claim.ErrNotFound) {
 		return false, nil
 	}
@@ -28,18 +28,26 @@ func (f *Function) replay(ctx context.Context, id, user string, b claimBody) (fo
 	return true, f.resume(ctx, rec, user, b.SKU, b.Qty)
 }
 
+// errKeyReused: a retried click that is not the claim its key made.
+var errKeyReused = httpapi.Errorf(http.StatusConflict, "idempotency_key_reused", "Idempotency-Key already used for a different claim")
+
 // resume answers a retried click from the claim's record: a different
-// claim under the same key is refused, a pending one republished.
+// claim under the same key is refused, a pending one republished. A
+// pending claim counted this attempt (claim.Store.Join, CreateOrGet), so
+// the attempt publishes it or abandons it.
 func (f *Function) resume(ctx context.Context, rec claim.Record, user, sku string, qty int) error {
-	if rec.UserID != user || rec.SKU != sku || rec.Qty != qty {
-		return httpapi.Errorf(http.StatusConflict, "idempotency_key_reused",
-			"Idempotency-Key already used for a different claim")
-	}
-	if rec.State != claim.Pending {
+	reused := rec.UserID != user || rec.SKU != sku || rec.Qty != qty
+	switch {
+	case rec.State != claim.Pending && reused:
+		return errKeyReused
+	case rec.State != claim.Pending:
 		return nil
+	case reused:
+		_, err := f.abandon(rec.ID)
+		return errors.Join(errKeyReused, err)
 	}
 	if err := f.publish(ctx, rec); err != nil {
-		return fmt.Errorf("%w: republish claim %s: %w", errPublish, rec.ID, err)
+		return f.unpublished(rec.ID, err)
 	}
 	return nil
 }

@@ -18,7 +18,8 @@ import (
 // Handle decides one claim.requested event and replies claim.reserved or
 // claim.rejected, signed. A redelivered event gets the recorded decision
 // back (same reply id); a claim already settled or released is done (no
-// reply). An event captcha did not sign is poison and changes nothing.
+// reply), and so is one captcha refused (nothing changed: its client was
+// told 503). An event captcha did not sign is poison and changes nothing.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	if err := f.cfg.EventKey.Verify(e); err != nil {
 		return nil, fmt.Errorf("%w: %w", fn.ErrPoison, err)
@@ -61,7 +62,7 @@ func (f *Function) signed(e *event.Event) (*event.Event, error) {
 func request(d events.ClaimRequestedData, now time.Time) stock.Request {
 	return stock.Request{
 		ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID,
-		SKU: d.SKU, Qty: d.Qty, Now: now,
+		SKU: d.SKU, Qty: d.Qty, Now: now, RequestedAt: d.RequestedAt,
 	}
 }
 

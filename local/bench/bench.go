@@ -50,6 +50,10 @@ type Config struct {
 	Gateway    string // the public API's base URL
 	AdminToken string // creates and warms the campaigns
 	JWTSecret  string // signs the crowd's user tokens
+	// AnswerDelay is how long the crowd waits before it answers a captcha:
+	// at least the deployment's SURGE_CAPTCHA_MIN_AGE (the local engine
+	// of make bench takes answers at once).
+	AnswerDelay time.Duration
 	// Functions maps a function's name to its own base URL, for the stage
 	// runs; nil skips the stages (a remote deployment, reached only
 	// through its gateway).
@@ -90,21 +94,27 @@ type Report struct {
 	Crowd     *crowd.Result     `json:"crowd,omitempty"`
 	// OpenCrowd is an open-loop crowd at half the rate the closed loop
 	// decided wins at: the decision latency a crowd sees below saturation.
-	OpenCrowd *crowd.Result      `json:"open_crowd,omitempty"`
-	CrowdCPU  map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
-	Broker    []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd
-	Stalls    []Stall            `json:"stalls,omitempty"`            // triggers that delivered nothing while events waited
-	Ratios    []Ratio            `json:"ratios"`
-	Hotspots  []Hotspot          `json:"hotspots,omitempty"` // for figures below half their baseline
-	Skipped   []string           `json:"skipped,omitempty"`  // what was not measured, and why
-	Seconds   float64            `json:"seconds"`
+	OpenCrowd *crowd.Result `json:"open_crowd,omitempty"`
+	// Bots is a legitimate crowd alone and beside a bot flood.
+	Bots     *BotFlood          `json:"bots,omitempty"`
+	CrowdCPU map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
+	Broker   []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd
+	Stalls   []Stall            `json:"stalls,omitempty"`            // triggers that delivered nothing while events waited
+	Ratios   []Ratio            `json:"ratios"`
+	Hotspots []Hotspot          `json:"hotspots,omitempty"` // for figures below half their baseline
+	Skipped  []string           `json:"skipped,omitempty"`  // what was not measured, and why
+	Seconds  float64            `json:"seconds"`
 }
 
 // Failed reports whether an invariant of the crowd run did not hold: the
 // only thing that fails make bench. Speed never does.
 func (r Report) Failed() []crowd.Check {
 	var failed []crowd.Check
-	for _, c := range []*crowd.Result{r.Crowd, r.OpenCrowd} {
+	crowds := []*crowd.Result{r.Crowd, r.OpenCrowd}
+	if r.Bots != nil {
+		crowds = append(crowds, r.Bots.Alone, r.Bots.WithBots)
+	}
+	for _, c := range crowds {
 		if c != nil {
 			failed = append(failed, c.Failed()...)
 		}
@@ -119,20 +129,37 @@ const (
 	StepClick     = "click"
 	StepCrowd     = "crowd"
 	StepOpenCrowd = "open-crowd"
+	StepBots      = "bots"
 )
 
-// Run measures the baselines, the stages, the click phase and the crowd, in
-// that order (the click phase leaves a drained engine to the crowd), then
-// pairs each figure with its baseline. An error means the run could not be
-// made; a failed invariant is in Report.Failed.
+// Steps are the names of the steps, in order.
+func Steps() []string {
+	var out []string
+	for _, s := range (&runner{}).steps() {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+// step is one step of a run.
+type step struct {
+	name string
+	run  func(context.Context) error
+}
+
+func (r *runner) steps() []step {
+	return []step{{StepBaselines, r.baselines}, {StepStages, r.stages}, {StepClick, r.click}, {StepCrowd, r.crowd},
+		{StepOpenCrowd, r.openCrowd}, {StepBots, r.bots}}
+}
+
+// Run measures the baselines, the stages, the click phase, the crowds and
+// the bot flood, in that order (the click phase leaves a drained engine to
+// the crowd), then pairs each figure with its baseline. An error means the
+// run could not be made; a failed invariant is in Report.Failed.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	begin := time.Now()
 	r := &runner{cfg: cfg, rep: Report{Machine: ReadMachine(), Size: cfg.Size}}
-	steps := []struct {
-		name string
-		run  func(context.Context) error
-	}{{StepBaselines, r.baselines}, {StepStages, r.stages}, {StepClick, r.click}, {StepCrowd, r.crowd}, {StepOpenCrowd, r.openCrowd}}
-	for _, step := range steps {
+	for _, step := range r.steps() {
 		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, step.name) {
 			r.skip(step.name, "not asked for (-only)")
 			continue

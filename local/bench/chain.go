@@ -22,7 +22,17 @@ const (
 // click.
 const crowdTimeout = 10 * time.Minute
 
+// crowdBank is the challenge bank of a captcha campaign of the bench for
+// users (its expected_crowd): twice the users, at most 2,000. A crowd
+// holds at most a few hundred challenges at once (it answers each at once:
+// two per worker at most), and 2,000 leave room for the leases a click
+// shed before its answer keeps until they end; sized by the crowd instead
+// (captcha.BankCap, 20,000 entries) its warm-up alone takes most of a
+// minute on 2 cores.
+func crowdBank(users int) int { return min(2*users, 2000) }
+
 // crowd sends Size.Users users at Size.Stock units through the gateway,
+// each answering the captcha (through the operator's access to the bank),
 // 5% of them double-clicking and every one retrying a 5xx as real clients
 // do, while every profiled process is profiled.
 func (r *runner) crowd(ctx context.Context) error {
@@ -43,9 +53,9 @@ func (r *runner) crowd(ctx context.Context) error {
 	}
 	res, err := crowd.Run(ctx, crowd.Config{
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
-		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: s.Stock, Limit: 1, Shadow: r.cfg.Shadow},
+		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: s.Stock, Limit: 1, Shadow: r.cfg.Shadow, Captcha: true, ExpectedCrowd: crowdBank(s.Users)},
 		Users:    s.Users, Rate: s.Rate, Concurrency: s.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
-		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, AnswerDelay: r.cfg.AnswerDelay,
 	})
 	r.rep.Broker = stopWatch()
 	r.rep.Stalls = stalls(r.rep.Broker)
@@ -84,9 +94,9 @@ func (r *runner) openCrowd(ctx context.Context) error {
 	r.logf("crowd    open loop: %d users for %d units at %.0f arrivals/s", users, users/10, rate)
 	res, err := crowd.Run(ctx, crowd.Config{
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
-		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1, Shadow: r.cfg.Shadow},
+		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1, Shadow: r.cfg.Shadow, Captcha: true, ExpectedCrowd: crowdBank(users)},
 		Users:    users, Rate: rate, Concurrency: r.cfg.Size.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
-		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, AnswerDelay: r.cfg.AnswerDelay,
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"runtime"
 	"strconv"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/surgekit/surge/local/click"
 	"github.com/surgekit/surge/local/crowd"
 	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/campaign"
 )
 
 // Names of the click figures: one window of clicks by distinct users at one
@@ -22,14 +24,22 @@ const (
 	ClickWinCaptcha     = "click.win.captcha"
 	ClickSoldOutGateway = "click.sold_out.gateway"
 	ClickSoldOutCaptcha = "click.sold_out.captcha"
+	ClickLimitedGateway = "click.limited.gateway"
+	ClickLimitedCaptcha = "click.limited.captcha"
 )
 
-// Phases of the click phase: every click a win, or every click after the
-// stock is gone.
+// Phases of the click phase: every click a win, every click after the
+// stock is gone, or every click by one user past its rate limit (429).
 const (
 	PhaseWin     = "win"
 	PhaseSoldOut = "sold_out"
+	PhaseLimited = "limited"
 )
+
+// limitedRate is the per-user limit of a limited run's campaign: one
+// click (the burst) and then a token every 100 s, so every click of the
+// window but the first is turned away by the limit.
+var limitedRate = campaign.Limits{UserPerSec: 0.01, UserBurst: 1}
 
 // ClickPhase is the click phase: the bare handler, then each phase at each
 // target, one window each, measured by one lean client.
@@ -123,7 +133,7 @@ func (r *runner) click(ctx context.Context) error {
 	if !p.settles() {
 		r.skip("click drain settled", "no database URL: settled orders cannot be read")
 	}
-	for _, phase := range []string{PhaseWin, PhaseSoldOut} {
+	for _, phase := range []string{PhaseWin, PhaseSoldOut, PhaseLimited} {
 		for _, target := range r.clickTargets() {
 			run, err := r.clickRun(ctx, p, phase, target, tokens)
 			if err != nil {
@@ -174,17 +184,20 @@ func (r *runner) clickBare(ctx context.Context, tokens []string) (ClickRun, erro
 }
 
 // clickRun opens a fresh campaign for phase, sells it out first for the
-// sold-out phase, and sends one window of clicks of distinct users at
-// target while the processes are watched; a win run then waits out its
-// drain.
+// sold-out phase, and sends one window of clicks of distinct users (of one
+// user for the limited phase) at target while the processes are watched;
+// a win run then waits out its drain.
 func (r *runner) clickRun(ctx context.Context, p *progress, phase string, target clickTarget, tokens []string) (ClickRun, error) {
 	name := "click." + phase + "." + target.name
 	c, err := r.clickCampaign(ctx, p, phase, len(tokens))
 	if err != nil {
 		return ClickRun{}, err
 	}
-	reqs, err := click.Build(target.url, claimsPath(c.ID), tokens, []byte(clickBody))
-	if err != nil {
+	cc := click.Config{URL: target.url, Conns: r.cfg.Size.ClickConns, Window: r.cfg.Size.ClickWindow}
+	if phase == PhaseLimited { // one user, again and again
+		tokens, cc.Cycle, cc.Answer = tokens[:1], true, []int{http.StatusAccepted, http.StatusConflict, http.StatusTooManyRequests}
+	}
+	if cc.Requests, err = click.Build(target.url, claimsPath(c.ID), tokens, []byte(clickBody)); err != nil {
 		return ClickRun{}, err
 	}
 	if _, err := r.quiesce(ctx, time.Now()); err != nil {
@@ -192,7 +205,7 @@ func (r *runner) clickRun(ctx context.Context, p *progress, phase string, target
 	}
 	w := r.profile(ctx, profileWindow(r.cfg.Size.ClickWindow), r.profiledNames()...)
 	cpu0, _ := r.serverCPU()
-	res, err := click.Run(ctx, click.Config{URL: target.url, Conns: r.cfg.Size.ClickConns, Window: r.cfg.Size.ClickWindow, Requests: reqs})
+	res, err := click.Run(ctx, cc)
 	cpu1, _ := r.serverCPU()
 	end, readErr := p.read(ctx, c.ID, c.SKU, c.Stock)
 	var kept sync.WaitGroup
@@ -220,15 +233,19 @@ func (r *runner) clickRun(ctx context.Context, p *progress, phase string, target
 }
 
 // clickCampaign is a fresh sale for phase: stock beyond what the window
-// can send for a win run, one unit sold out by one claim for a sold-out run.
+// can send for a win run (and a limited one, with limitedRate), one unit
+// sold out by one claim for a sold-out run.
 func (r *runner) clickCampaign(ctx context.Context, p *progress, phase string, users int) (crowd.Campaign, error) {
 	id, err := campaignID("click-")
 	if err != nil {
 		return crowd.Campaign{}, err
 	}
 	c := crowd.Campaign{ID: id, SKU: clickSKU, Stock: max(winStock, users+1), Limit: 1, Shadow: r.cfg.Shadow}
-	if phase == PhaseSoldOut {
+	switch phase {
+	case PhaseSoldOut:
 		c.Stock = 1
+	case PhaseLimited:
+		c.Limits = &limitedRate
 	}
 	if err := crowd.OpenSale(ctx, r.cfg.Gateway, r.cfg.AdminToken, c); err != nil {
 		return c, err
@@ -289,13 +306,19 @@ func claimsPath(id string) string { return "/v1/campaigns/" + id + "/claims" }
 // signUsers signs n users' JWTs (click-0, click-1, …, shadow users when
 // shadow), on every core.
 func signUsers(secret string, n int, shadow bool) ([]string, error) {
+	return signUsersAs(secret, "click-", n, shadow)
+}
+
+// signUsersAs signs the JWTs of users prefix0, prefix1, … (shadow users
+// when shadow), on every core.
+func signUsersAs(secret, prefix string, n int, shadow bool) ([]string, error) {
 	out := make([]string, n)
 	errs := make([]error, runtime.NumCPU())
 	var wg sync.WaitGroup
 	for w := range errs {
 		wg.Go(func() {
 			for i := w; i < n && errs[w] == nil; i += len(errs) {
-				out[i], errs[w] = auth.Sign([]byte(secret), auth.Caller{User: "click-" + strconv.Itoa(i), Shadow: shadow}, 24*time.Hour)
+				out[i], errs[w] = auth.Sign([]byte(secret), auth.Caller{User: prefix + strconv.Itoa(i), Shadow: shadow}, 24*time.Hour)
 			}
 		})
 	}

@@ -46,6 +46,9 @@ func Print(w io.Writer, rep Report) error {
 	if rep.OpenCrowd != nil {
 		printOpenCrowd(w, rep.OpenCrowd)
 	}
+	if rep.Bots != nil {
+		printBots(w, rep.Bots)
+	}
 	printHotspots(w, rep.Hotspots)
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(w, "not measured: %s\n", s)

@@ -33,6 +33,8 @@ var pairs = []struct{ figure, baseline, limit string }{
 	{ClickWinCaptcha, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickSoldOutGateway, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickSoldOutCaptcha, ClickBare, "an HTTP request answered, same lean client"},
+	{ClickLimitedGateway, ClickBare, "an HTTP request answered, same lean client"},
+	{ClickLimitedCaptcha, ClickBare, "an HTTP request answered, same lean client"},
 }
 
 // figure is a measured rate under its name.

@@ -1,6 +1,7 @@
 package click
 
 import (
+	"net/netip"
 	"net/url"
 	"strconv"
 )
@@ -25,4 +26,16 @@ func Build(base, path string, tokens []string, body []byte) ([][]byte, error) {
 		out[i] = append(b, body...)
 	}
 	return out, nil
+}
+
+// Loopback is n consecutive addresses from first (127.0.1.1, …): on Linux
+// every address of 127.0.0.0/8 is the loopback device's, so a client that
+// dials from one (Config.Sources) is a client IP of its own to the server.
+func Loopback(first string, n int) []netip.Addr {
+	out := make([]netip.Addr, n)
+	a := netip.MustParseAddr(first)
+	for i := range out {
+		out[i], a = a, a.Next()
+	}
+	return out
 }

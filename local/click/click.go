@@ -5,13 +5,21 @@
 // the window runs: every request (its JWT, its body) is built before, so
 // the client's own CPU is as small as it can be, and it is measured
 // (Result.ClientCPU) to show how much of the machine the client took.
+//
+// A window can also be open loop (Config.Rate: requests start at a fixed
+// rate whatever the server answers) and sent from client IPs of its own
+// (Config.Sources: local addresses on loopback), as a flood from one bot
+// or one address is.
 package click
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +35,17 @@ type Config struct {
 	Requests [][]byte
 	Cycle    bool          // send Requests round and round (a server that does not care who asks)
 	Timeout  time.Duration // bounds one request (default 10 s)
+	// Rate, when positive, makes the window open loop: requests start at
+	// Rate per second whatever the server answers, each on an idle worker;
+	// an arrival that finds every worker busy is not sent (Result.Missed).
+	Rate float64
+	// Sources are the local addresses the workers dial from, worker i from
+	// Sources[i % len(Sources)]: on loopback each is a client IP of its own
+	// (127.0.1.1, …) as the server sees it. None: the system picks.
+	Sources []netip.Addr
+	// Answer are the statuses that count as answered (default 202 and 409:
+	// a click accepted or refused for good).
+	Answer []int
 }
 
 func (c *Config) fill() error {
@@ -42,17 +61,22 @@ func (c *Config) fill() error {
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
 	}
+	if len(c.Answer) == 0 {
+		c.Answer = []int{http.StatusAccepted, http.StatusConflict}
+	}
 	return nil
 }
 
 // Result is one window's outcome.
 type Result struct {
 	Requests  int           // answered with any status
-	Answered  int           // answered 202 or 409: a click decided or accepted
+	Answered  int           // answered with a status of Config.Answer (202 or 409)
 	Errors    int           // any other status, and requests with no answer
 	Statuses  map[int]int   // status counts; 0 counts requests with no answer
+	Missed    int           // open loop: arrivals not sent, every worker busy
+	Unhinted  int           // 429 and 503 answers without both Retry-After and Retry-After-Ms
 	Elapsed   time.Duration // from the first request to the last answer
-	Latency   Latency       // of the requests answered 202 or 409
+	Latency   Latency       // of the answered requests
 	ClientCPU time.Duration // this process's CPU during Elapsed
 	Exhausted bool          // Requests ran out before the window ended
 	FirstErr  error         // the first request with no answer
@@ -60,6 +84,9 @@ type Result struct {
 
 // PerSecond is Requests / Elapsed.
 func (r Result) PerSecond() float64 { return perSecond(r.Requests, r.Elapsed) }
+
+// Sent is every request sent, answered or not.
+func (r Result) Sent() int { return r.Requests + r.Statuses[0] }
 
 // AnsweredPerSecond is Answered / Elapsed.
 func (r Result) AnsweredPerSecond() float64 { return perSecond(r.Answered, r.Elapsed) }
@@ -81,41 +108,128 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil || u.Host == "" {
 		return Result{}, fmt.Errorf("click: url %q: %w", cfg.URL, errors.Join(err, errors.New("no host")))
 	}
-	var (
-		next      atomic.Int64
-		exhausted atomic.Bool
-		mu        sync.Mutex
-		wg        sync.WaitGroup
-		all       tally
-	)
-	take := func() ([]byte, bool) {
-		i := int(next.Add(1) - 1)
-		if cfg.Cycle {
-			return cfg.Requests[i%len(cfg.Requests)], true
-		}
-		if i >= len(cfg.Requests) {
-			exhausted.Store(true)
-			return nil, false
-		}
-		return cfg.Requests[i], true
-	}
+	q := &queue{reqs: cfg.Requests, cycle: cfg.Cycle}
 	cpu0, begin := ProcessCPU(), time.Now()
 	deadline := begin.Add(cfg.Window)
-	for range cfg.Conns {
-		wg.Go(func() { // exits at the deadline, when the requests run out or when ctx ends
-			w := worker{addr: u.Host, timeout: cfg.Timeout}
-			defer w.close()
-			mine := w.loop(ctx, deadline, take)
-			mu.Lock()
-			all.merge(mine)
-			mu.Unlock()
-		})
+	var (
+		all    tally
+		missed int
+	)
+	if cfg.Rate > 0 {
+		arrivals := make(chan []byte)
+		wait := startWorkers(cfg, u.Host, openLoop(ctx, arrivals))
+		missed = arrive(ctx, deadline, cfg.Rate, q.take, arrivals)
+		all = wait()
+	} else {
+		all = startWorkers(cfg, u.Host, closedLoop(ctx, deadline, q.take))()
 	}
-	wg.Wait()
 	res := all.result(time.Since(begin), ProcessCPU()-cpu0)
-	res.Exhausted = exhausted.Load()
+	res.Exhausted, res.Missed = q.exhausted.Load(), missed
 	if res.Requests == 0 {
 		return res, fmt.Errorf("click: no request answered: %w", errors.Join(res.FirstErr, ctx.Err()))
 	}
 	return res, nil
 }
+
+// queue hands out the requests in order, round and round when cycle.
+type queue struct {
+	reqs      [][]byte
+	cycle     bool
+	taken     atomic.Int64
+	exhausted atomic.Bool
+}
+
+func (q *queue) take() ([]byte, bool) {
+	i := int(q.taken.Add(1) - 1)
+	if q.cycle {
+		return q.reqs[i%len(q.reqs)], true
+	}
+	if i >= len(q.reqs) {
+		q.exhausted.Store(true)
+		return nil, false
+	}
+	return q.reqs[i], true
+}
+
+// startWorkers runs cfg.Conns workers on host, each sending what next
+// hands it; wait returns what they saw once every one is done.
+func startWorkers(cfg Config, host string, next func() ([]byte, bool)) (wait func() tally) {
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		all tally
+	)
+	for i := range cfg.Conns {
+		wg.Go(func() { // exits when next has no more: the deadline, the requests run out, ctx ends
+			w := worker{addr: host, timeout: cfg.Timeout, seen: tally{answer: cfg.Answer}}
+			if len(cfg.Sources) > 0 {
+				w.source = cfg.Sources[i%len(cfg.Sources)]
+			}
+			defer w.close()
+			mine := w.loop(next)
+			mu.Lock()
+			all.merge(mine)
+			mu.Unlock()
+		})
+	}
+	return func() tally {
+		wg.Wait()
+		return all
+	}
+}
+
+// closedLoop hands a worker the next request as soon as it is free, until
+// the deadline passes, take has no more or ctx ends.
+func closedLoop(ctx context.Context, deadline time.Time, take func() ([]byte, bool)) func() ([]byte, bool) {
+	return func() ([]byte, bool) {
+		if ctx.Err() != nil || !time.Now().Before(deadline) {
+			return nil, false
+		}
+		return take()
+	}
+}
+
+// openLoop hands a worker the requests arrive sends it, until arrive is
+// done (it closes arrivals) or ctx ends.
+func openLoop(ctx context.Context, arrivals <-chan []byte) func() ([]byte, bool) {
+	return func() ([]byte, bool) {
+		select {
+		case req, ok := <-arrivals:
+			return req, ok
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+}
+
+// arrive starts requests at rate per second until the deadline, handing
+// each to an idle worker on arrivals; it returns how many arrived with no
+// worker idle (not sent), and closes arrivals.
+func arrive(ctx context.Context, deadline time.Time, rate float64, take func() ([]byte, bool), arrivals chan<- []byte) (missed int) {
+	defer close(arrivals)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	start, started := time.Now(), 0
+	for now := start; now.Before(deadline); now = time.Now() {
+		for due := int(now.Sub(start).Seconds() * rate); started < due; started++ {
+			req, ok := take()
+			if !ok {
+				return missed
+			}
+			select {
+			case arrivals <- req:
+			default:
+				missed++
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return missed
+		}
+	}
+	return missed
+}
+
+// answers reports whether status is one of answer.
+func answers(answer []int, status int) bool { return slices.Contains(answer, status) }

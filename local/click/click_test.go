@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -160,5 +161,66 @@ func TestRunFailsWithNoServer(t *testing.T) {
 	res, err := click.Run(context.Background(), click.Config{URL: "http://127.0.0.1:1", Conns: 1, Window: 50 * time.Millisecond, Requests: reqs})
 	if err == nil || res.Statuses[0] == 0 {
 		t.Errorf("Run against a closed port = %+v, %v; want an error and status 0 counted", res, err)
+	}
+}
+
+// TestRunOpenLoop: requests start at the rate whatever the server does; a
+// server slower than the workers can cover makes arrivals missed, not late.
+func TestRunOpenLoop(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.Header.Get("Authorization") == "Bearer slow" {
+			<-release
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	defer close(release)
+	fast, _ := click.Build(srv.URL, "/x", []string{"fast"}, nil)
+	res, err := click.Run(context.Background(), click.Config{URL: srv.URL, Conns: 4, Window: 500 * time.Millisecond, Requests: fast, Cycle: true, Rate: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent := res.Sent(); sent < 50 || sent > 101 || res.Missed != 0 {
+		t.Errorf("open loop at 200/s for 0.5 s sent %d, missed %d; want about 100 (at most 101), none missed", sent, res.Missed)
+	}
+	slow, _ := click.Build(srv.URL, "/x", []string{"slow"}, nil)
+	res, err = click.Run(context.Background(), click.Config{URL: srv.URL, Conns: 2, Window: 300 * time.Millisecond, Requests: slow, Cycle: true, Rate: 100, Timeout: time.Second})
+	if err == nil || res.Sent() != 2 || res.Missed < 10 {
+		t.Errorf("open loop on a stuck server: sent %d, missed %d, err %v; want 2 sent (one per worker), the rest missed", res.Sent(), res.Missed, err)
+	}
+}
+
+// TestRunFromSources: each worker dials from its own source address, and
+// a refusal without both retry headers is counted.
+func TestRunFromSources(t *testing.T) {
+	var mu sync.Mutex
+	peers := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := strings.Cut(r.RemoteAddr, ":")
+		mu.Lock()
+		peers[host] = true
+		mu.Unlock()
+		_, _ = io.Copy(io.Discard, r.Body)
+		if host == "127.0.1.1" {
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After-Ms", "250")
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	reqs, _ := click.Build(srv.URL, "/x", []string{"a"}, nil)
+	sources := []netip.Addr{netip.MustParseAddr("127.0.1.1"), netip.MustParseAddr("127.0.1.2")}
+	res, err := click.Run(context.Background(), click.Config{URL: srv.URL, Conns: 2, Window: time.Minute,
+		Requests: [][]byte{reqs[0], reqs[0], reqs[0], reqs[0]}, Sources: sources, Answer: []int{http.StatusTooManyRequests}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != 2 || !peers["127.0.1.1"] || !peers["127.0.1.2"] {
+		t.Errorf("server saw peers %v; want 127.0.1.1 and 127.0.1.2", peers)
+	}
+	if res.Answered != 4 || res.Unhinted == 0 || res.Unhinted == 4 {
+		t.Errorf("answered %d, unhinted %d; want 4 answered (429 asked for), the ones from 127.0.1.2 unhinted", res.Answered, res.Unhinted)
 	}
 }

@@ -8,32 +8,31 @@ import (
 
 // tally is what one worker, then all of them, saw.
 type tally struct {
+	answer   []int // the statuses that count as answered
 	statuses map[int]int
 	lat      []time.Duration // of the answered requests
 	requests int
 	answered int
 	errors   int
+	unhinted int // refusals without Retry-After and Retry-After-Ms
 	firstErr error
 }
 
-// answered is whether a status decides or accepts a click: 202 accepted,
-// 409 refused for good (sold out, limit reached).
-func answered(status int) bool {
-	return status == http.StatusAccepted || status == http.StatusConflict
-}
-
-func (t *tally) record(status int, d time.Duration, err error) {
+func (t *tally) record(a answer, d time.Duration, err error) {
 	if t.statuses == nil {
 		t.statuses = make(map[int]int)
 	}
-	t.statuses[status]++
+	t.statuses[a.status]++
+	if (a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable) && !a.hinted {
+		t.unhinted++
+	}
 	switch {
 	case err != nil:
 		t.errors++
 		if t.firstErr == nil {
 			t.firstErr = err
 		}
-	case answered(status):
+	case answers(t.answer, a.status):
 		t.requests++
 		t.answered++
 		t.lat = append(t.lat, d)
@@ -54,13 +53,14 @@ func (t *tally) merge(o tally) {
 	t.requests += o.requests
 	t.answered += o.answered
 	t.errors += o.errors
+	t.unhinted += o.unhinted
 	if t.firstErr == nil {
 		t.firstErr = o.firstErr
 	}
 }
 
 func (t *tally) result(elapsed, cpu time.Duration) Result {
-	return Result{Requests: t.requests, Answered: t.answered, Errors: t.errors, Statuses: t.statuses,
+	return Result{Requests: t.requests, Answered: t.answered, Errors: t.errors, Statuses: t.statuses, Unhinted: t.unhinted,
 		Elapsed: elapsed, Latency: Percentiles(t.lat), ClientCPU: cpu, FirstErr: t.firstErr}
 }
 

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/surgekit/surge/shared/captcha"
@@ -19,14 +22,30 @@ type api struct {
 	http *http.Client
 }
 
-func newAPI(base string, conns int, timeout time.Duration) *api {
+// newAPI is a client of the deployment at base with up to conns
+// connections, dialled from sources in turn (any address when none).
+func newAPI(base string, conns int, timeout time.Duration, sources ...netip.Addr) *api {
 	return &api{base: base, http: &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
 			MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
-			IdleConnTimeout: 90 * time.Second,
+			IdleConnTimeout: 90 * time.Second, DialContext: dialFrom(sources),
 		},
 	}}
+}
+
+// dialFrom dials from each of sources in turn; nil (the default dialer)
+// when there is none.
+func dialFrom(sources []netip.Addr) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if len(sources) == 0 {
+		return nil
+	}
+	var next atomic.Uint64
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		src := sources[(next.Add(1)-1)%uint64(len(sources))]
+		d := net.Dialer{Timeout: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}}
+		return d.DialContext(ctx, network, addr)
+	}
 }
 
 // reply is one HTTP answer: its status, Retry-After and body.
@@ -106,7 +125,7 @@ func (a *api) openSale(ctx context.Context, admin string, c Campaign) error {
 		"id": c.ID, "kind": "sale", "title": "crowd " + c.ID,
 		"items":          []map[string]any{{"sku": c.SKU, "stock": c.Stock, "price": c.Price}},
 		"per_user_limit": c.Limit, "starts_at": now.Add(-time.Minute), "ends_at": now.Add(24 * time.Hour),
-		"payment_window": "10m", "captcha": c.Captcha, "expected_crowd": c.ExpectedCrowd,
+		"payment_window": "10m", "captcha": c.Captcha, "expected_crowd": c.ExpectedCrowd, "limits": c.Limits,
 	}
 	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns"+c.plane(), admin, body, nil); err != nil {
 		return fmt.Errorf("crowd: create campaign: %w", err)

@@ -15,8 +15,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"time"
+
+	"github.com/surgekit/surge/shared/campaign"
 )
 
 // Campaign is the sale the crowd claims from: one SKU, qty 1 per click.
@@ -32,6 +35,8 @@ type Campaign struct {
 	// Users when zero, as a double click or a retry takes a second
 	// challenge.
 	ExpectedCrowd int `json:"expected_crowd,omitempty"`
+	// Limits are the campaign's rate limits; nil: the deployment's.
+	Limits *campaign.Limits `json:"limits,omitempty"`
 	// Shadow runs the sale on the shadow plane (docs/DESIGN.md, "Shadow
 	// traffic"): created and warmed there with ?plane=shadow, clicked and
 	// read by users whose JWTs say "shadow": true. A live deployment's
@@ -55,7 +60,10 @@ type ChallengeFunc func(ctx context.Context, campaign, user string) (challengeID
 // Config is one crowd run. Zero fields get the defaults of fill.
 type Config struct {
 	BaseURL    string // the gateway, e.g. http://127.0.0.1:8080
-	AdminToken string // creates and warms the campaign; empty: it must exist already
+	AdminToken string // creates and warms the campaign and reads its challenge bank
+	// Opened says the campaign exists already: Run does not create it.
+	// It must, too, when AdminToken is empty.
+	Opened     bool
 	JWTSecret  string // signs the users' HS256 JWTs
 	Campaign   Campaign
 	Users      int     // distinct users, one arrival each
@@ -89,6 +97,10 @@ type Config struct {
 	Timeout time.Duration
 	// RequestTimeout bounds one HTTP call; 30s by default.
 	RequestTimeout time.Duration
+	// Sources are the local addresses the crowd's connections are dialled
+	// from, in turn: on loopback each is a client IP of its own, so the
+	// crowd is not one IP to the per-IP limit. None: the system picks.
+	Sources []netip.Addr
 	// Challenge answers the captcha. The default asks the public endpoint
 	// and looks the image's entry up in the campaign's challenge bank,
 	// read with AdminToken (operator access). AnswerDelay is the think
@@ -144,9 +156,9 @@ func (c *Config) fill() error {
 	return nil
 }
 
-// Run creates and warms the campaign (when AdminToken is set), signs the
-// users' JWTs, fires the crowd, polls every accepted claim to its final
-// state and checks the invariants. An error means the run could not be
+// Run creates and warms the campaign (with AdminToken, unless Opened),
+// signs the users' JWTs, fires the crowd, polls every accepted claim to
+// its final state and checks the invariants. An error means the run could not be
 // made; failed invariants are in Result.Invariants (see Result.Failed).
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.fill(); err != nil {
@@ -156,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if cfg.AdminToken != "" {
+	if cfg.AdminToken != "" && !cfg.Opened {
 		if err := r.api.openSale(ctx, cfg.AdminToken, cfg.Campaign); err != nil {
 			return Result{}, err
 		}

@@ -62,7 +62,7 @@ type runner struct {
 func newRunner(cfg Config) (*runner, error) {
 	r := &runner{
 		cfg:    cfg,
-		api:    newAPI(cfg.BaseURL, cfg.Concurrency*2+cfg.Pollers, cfg.RequestTimeout),
+		api:    newAPI(cfg.BaseURL, cfg.Concurrency*2+cfg.Pollers, cfg.RequestTimeout, cfg.Sources...),
 		users:  make([]string, cfg.Users),
 		tokens: make([]string, cfg.Users),
 		byUser: make(map[string]int, cfg.Users),

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/surgekit/surge/shared/auth"
+	"github.com/surgekit/surge/shared/campaign"
 )
 
 // client drives the public API through the gateway as users and operator.
@@ -88,10 +90,11 @@ func (c *client) must(t testing.TB, want int, method, path, bearer string, body,
 }
 
 type sale struct {
-	ID    string
-	SKU   string
-	Stock int
-	Limit int
+	ID     string
+	SKU    string
+	Stock  int
+	Limit  int
+	Limits *campaign.Limits // the rate limits; nil: the deployment's
 }
 
 // openSale creates a sale that is open now, without captcha, and warms it up.
@@ -102,7 +105,7 @@ func (c *client) openSale(t testing.TB, s sale) {
 		"id": s.ID, "kind": "sale", "title": "e2e " + s.ID,
 		"items":          []map[string]any{{"sku": s.SKU, "stock": s.Stock, "price": 9900}},
 		"per_user_limit": s.Limit, "starts_at": now.Add(-time.Minute), "ends_at": now.Add(time.Hour),
-		"payment_window": "10m", "captcha": false,
+		"payment_window": "10m", "captcha": false, "limits": s.Limits,
 	}
 	c.must(t, http.StatusCreated, http.MethodPost, "/v1/campaigns", c.admin, body, nil)
 	c.must(t, http.StatusOK, http.MethodPost, "/v1/campaigns/"+s.ID+"/warmup", c.admin, nil, nil)
@@ -115,6 +118,7 @@ type accepted struct {
 	Error     struct {
 		Code string `json:"code"`
 	} `json:"error"`
+	retryAfter time.Duration // Retry-After-Ms of a 429 or 503
 }
 
 type claimStatus struct {
@@ -172,7 +176,8 @@ func (c *client) crowd(t testing.TB, campaignID, sku string, n int) clicks {
 }
 
 // claim clicks once as a real client does: on 503 or 429 it retries with
-// the same Idempotency-Key (so the retry is the same claim), a few times.
+// the same Idempotency-Key (so the retry is the same claim), a few times,
+// no sooner than the answer's Retry-After-Ms.
 func (c *client) claim(campaignID, sku, user, tok string) (accepted, int, error) {
 	body, _ := json.Marshal(map[string]any{"sku": sku, "qty": 1})
 	var (
@@ -185,7 +190,7 @@ func (c *client) claim(campaignID, sku, user, tok string) (accepted, int, error)
 		if err == nil && status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
 			return a, status, nil
 		}
-		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		time.Sleep(max(time.Duration(attempt)*100*time.Millisecond, a.retryAfter))
 	}
 	return a, status, err
 }
@@ -206,6 +211,9 @@ func (c *client) post(campaignID, user, tok string, body []byte) (accepted, int,
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusConflict {
 		err = json.NewDecoder(resp.Body).Decode(&a)
+	}
+	if ms, convErr := strconv.Atoi(resp.Header.Get("Retry-After-Ms")); convErr == nil {
+		a.retryAfter = time.Duration(ms) * time.Millisecond
 	}
 	return a, resp.StatusCode, err
 }

@@ -65,6 +65,7 @@ type Record struct {
 	Token      string    `json:"receipt_token,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	Epoch      int       `json:"-"` // see FieldEpoch
 }
 
 // Store reads and writes claim records.
@@ -94,13 +95,23 @@ func (s *Store) campaignOf(claimID string) (string, error) {
 	return campaign, nil
 }
 
-// createPending writes the record only when the claim is new, and
-// otherwise returns the record there is (HGETALL), in the same round trip.
+// createPending writes the record only when the claim is new (or only a
+// tombstone of a refused attempt, whose epoch it then follows), and
+// otherwise returns the record there is (HGETALL, an even number of
+// fields), counting the attempt on a claim still pending (see Refuse).
+// It returns {epoch} when it wrote the record.
 var createPending = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+local state = redis.call('HGET', KEYS[1], 'state')
+if state and state ~= 'refused' then
+  if state == 'pending' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
+  return redis.call('HGETALL', KEYS[1])
+end
+local epoch = 1
+if state then epoch = (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 1) + 1 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'epoch', epoch, unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return {}`)
+return {tostring(epoch)}`)
 
 // CreatePending records a new claim as pending; created is false when a
 // claim with that id exists already (a retried click), which is left as is.
@@ -109,43 +120,42 @@ func (s *Store) CreatePending(ctx context.Context, r Record) (created bool, err 
 	return created, err
 }
 
-// CreateOrGet is CreatePending that also returns the record found when
-// the claim existed already: a retried click needs it to answer.
-func (s *Store) CreateOrGet(ctx context.Context, r Record) (existing Record, created bool, err error) {
+// CreateOrGet records r as a new pending claim, or finds the claim that
+// exists already (a retried click needs it to answer), and returns the
+// record there is after the call and whether it created it. Either way a
+// pending claim counts this attempt, which must publish the claim or
+// Refuse it.
+func (s *Store) CreateOrGet(ctx context.Context, r Record) (rec Record, created bool, err error) {
 	key, err := s.key(r.ID)
 	if err != nil {
 		return Record{}, false, err
 	}
 	now := strconv.FormatInt(r.CreatedAt.UnixMilli(), 10)
 	fields, err := createPending.Run(ctx, s.rdb, []string{key}, TTL.Milliseconds(),
-		FieldUser, r.UserID, FieldSKU, r.SKU, FieldQty, r.Qty, FieldState, Pending,
+		FieldUser, r.UserID, FieldSKU, r.SKU, FieldQty, r.Qty, FieldState, Pending, FieldAttempts, 1,
 		FieldCreated, now, FieldUpdated, now).StringSlice()
 	if err != nil {
 		return Record{}, false, fmt.Errorf("create claim %s: %w", r.ID, err)
 	}
-	if len(fields) == 0 {
-		return Record{}, true, nil
+	if len(fields) == 1 {
+		r.CampaignID, _ = keyspace.CampaignOfClaim(r.ID)
+		r.State, r.UpdatedAt, r.Epoch = Pending, r.CreatedAt, atoi(fields[0])
+		return r, true, nil
 	}
+	return decode(r.ID, pairs(fields)), false, nil
+}
+
+// pairs is an HGETALL reply as a map.
+func pairs(fields []string) map[string]string {
 	h := make(map[string]string, len(fields)/2)
 	for i := 0; i+1 < len(fields); i += 2 {
 		h[fields[i]] = fields[i+1]
 	}
-	return decode(r.ID, h), false, nil
+	return h
 }
 
-// Delete removes a claim that was never published (its click failed).
-func (s *Store) Delete(ctx context.Context, claimID string) error {
-	key, err := s.key(claimID)
-	if err != nil {
-		return err
-	}
-	if err := s.rdb.Del(ctx, key).Err(); err != nil {
-		return fmt.Errorf("delete claim %s: %w", claimID, err)
-	}
-	return nil
-}
-
-// Get returns the record of claimID.
+// Get returns the record of claimID; a refused claim's tombstone is not
+// one (ErrNotFound).
 func (s *Store) Get(ctx context.Context, claimID string) (Record, error) {
 	key, err := s.key(claimID)
 	if err != nil {
@@ -155,7 +165,12 @@ func (s *Store) Get(ctx context.Context, claimID string) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("get claim %s: %w", claimID, err)
 	}
-	if len(h) == 0 {
+	return found(claimID, h)
+}
+
+// found decodes a record read whole, or says there is none.
+func found(claimID string, h map[string]string) (Record, error) {
+	if len(h) == 0 || h[FieldState] == Refused {
 		return Record{}, fmt.Errorf("claim %s: %w", claimID, ErrNotFound)
 	}
 	return decode(claimID, h), nil
@@ -163,12 +178,16 @@ func (s *Store) Get(ctx context.Context, claimID string) (Record, error) {
 
 func decode(claimID string, h map[string]string) Record {
 	campaign, _ := keyspace.CampaignOfClaim(claimID)
-	qty, _ := strconv.Atoi(h[FieldQty])
 	return Record{
-		ID: claimID, CampaignID: campaign, UserID: h[FieldUser], SKU: h[FieldSKU], Qty: qty,
+		ID: claimID, CampaignID: campaign, UserID: h[FieldUser], SKU: h[FieldSKU], Qty: atoi(h[FieldQty]),
 		State: h[FieldState], Reason: h[FieldReason], OrderNo: h[FieldOrderNo], Token: h[FieldToken],
-		CreatedAt: millis(h[FieldCreated]), UpdatedAt: millis(h[FieldUpdated]),
+		CreatedAt: millis(h[FieldCreated]), UpdatedAt: millis(h[FieldUpdated]), Epoch: atoi(h[FieldEpoch]),
 	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 func millis(s string) time.Time {

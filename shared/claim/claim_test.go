@@ -68,7 +68,7 @@ func TestCreatePendingOnce(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	id := f.pending(t, "a1")
-	want := claim.Record{ID: id, CampaignID: "double11", UserID: "alice", SKU: "phone-x", Qty: 2, State: claim.Pending, CreatedAt: t0, UpdatedAt: t0}
+	want := claim.Record{ID: id, CampaignID: "double11", UserID: "alice", SKU: "phone-x", Qty: 2, State: claim.Pending, CreatedAt: t0, UpdatedAt: t0, Epoch: 1}
 	if got := f.get(t, id); got != want {
 		t.Errorf("Get = %+v; want %+v", got, want)
 	}

@@ -65,8 +65,7 @@ func WriteError(w http.ResponseWriter, err error) {
 
 func writeRetryAfter(h http.Header, d time.Duration) {
 	if d <= 0 {
-		h.Set("Retry-After", "1")
-		return
+		d = time.Second
 	}
 	h.Set("Retry-After", strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10))
 	h.Set("Retry-After-Ms", strconv.FormatInt(max(1, d.Milliseconds()), 10))

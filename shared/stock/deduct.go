@@ -23,12 +23,17 @@ type Request struct {
 	SKU        string
 	Qty        int
 	Now        time.Time
+	// RequestedAt is when captcha recorded the claim (the event's
+	// requested_at); zero when unknown, which skips the age check of a
+	// claim with no record (see deductLua).
+	RequestedAt time.Time
 }
 
 // Decision is what the pre-deduct script decided for a claim, or had
 // decided already when the claim is seen again. State is claim.Reserved or
 // claim.Rejected (or claim.Settled / claim.Released for a claim further
-// down the chain); Reason is set for a rejection. A reservation holds stock
+// down the chain, claim.Refused for one captcha refused: nothing was
+// decided, nothing changed); Reason is set for a rejection. A reservation holds stock
 // units FirstSlot..FirstSlot+Qty-1, is the user's Seq-th win in the campaign
 // and must be paid by PayBy. ReservedAt is when the reservation was first
 // made, whatever the delivery that asks again.
@@ -70,8 +75,12 @@ func (d *Deducter) Deduct(ctx context.Context, req Request) (Decision, error) {
 func (d *Deducter) scriptInput(req Request) (keys []string, args []any) {
 	c := d.keys.Campaign(req.CampaignID)
 	keys = []string{c.Meta(), c.Stock(req.SKU), c.Held(), c.Wins(), c.Claim(req.ClaimID), c.Inflight(), c.ClaimEvents()}
+	var requested int64
+	if !req.RequestedAt.IsZero() {
+		requested = req.RequestedAt.UnixMilli()
+	}
 	return keys, []any{req.Now.UnixMilli(), req.Qty, req.UserID, req.SKU, req.ClaimID, claim.TTL.Milliseconds(),
-		d.keys.SoldOut(), req.CampaignID}
+		d.keys.SoldOut(), req.CampaignID, requested, claim.RefusedTTL.Milliseconds()}
 }
 
 func (r Request) validate() error {

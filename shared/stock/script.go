@@ -16,7 +16,14 @@ const (
 //
 //	KEYS: 1 meta, 2 stock(sku), 3 held, 4 wins, 5 claim, 6 inflight, 7 claim events channel
 //	ARGV: 1 now ms, 2 qty, 3 user, 4 sku, 5 claim id, 6 claim ttl ms,
-//	      7 sold-out channel, 8 campaign id
+//	      7 sold-out channel, 8 campaign id, 9 requested ms (0: unknown),
+//	      10 claim.RefusedTTL ms
+//
+// A claim captcha refused (a tombstone, state refused) is dropped: the
+// script changes nothing and returns state refused. So is a claim with no
+// record at all whose request is older than claim.RefusedTTL: its
+// tombstone may have expired, while a claim captcha accepted keeps its
+// record for the claim TTL.
 //
 // Each decision it records is published on KEYS[7] as a claim.Event
 // ("<claim id> <state>"); a claim decided already publishes nothing.
@@ -32,6 +39,10 @@ local function recorded()
   local r = redis.call('HMGET', KEYS[5], 'state', 'reason', 'seq', 'first_slot', 'pay_by_ms', 'reserved_ms')
   if r[1] == 'reserved' or r[1] == 'rejected' or r[1] == 'settled' or r[1] == 'released' then
     return {r[1], r[2] or '', tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0, tonumber(r[6]) or 0}
+  end
+  local requested = tonumber(ARGV[9])
+  if r[1] == 'refused' or (not r[1] and requested > 0 and now - requested > tonumber(ARGV[10])) then
+    return {'refused', '', 0, 0, 0, 0}
   end
 end
 

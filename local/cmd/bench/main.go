@@ -25,6 +25,7 @@ import (
 	"github.com/surgekit/surge/local/crowd"
 	"github.com/surgekit/surge/local/engine"
 	"github.com/surgekit/surge/local/servers"
+	"github.com/surgekit/surge/shared/captcha"
 )
 
 // options are the command line.
@@ -36,6 +37,9 @@ type options struct {
 	jwtSecret  string
 	shadow     bool     // every campaign and user on the shadow plane
 	only       []string // bench.Step… to run; nil runs all
+	// answerDelay is the crowd's think time before answering a captcha; -1
+	// until set: 0 for the engine started here, captcha.DefaultMinAge for -url.
+	answerDelay time.Duration
 }
 
 func main() {
@@ -71,13 +75,18 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	clickWindow := fs.Duration("click-window", 0, "each window of the click phase (overrides the profile's 15s)")
 	clickConns := fs.Int("click-conns", 0, "keep-alive connections of the click phase (overrides the profile's 100)")
 	skipClick := fs.Bool("skip-click", false, "skip the click phase")
-	only := fs.String("only", "", "run only these steps, comma-separated: baselines,stages,click,crowd,open-crowd")
+	only := fs.String("only", "", "run only these steps, comma-separated: "+strings.Join(bench.Steps(), ","))
 	shadow := fs.Bool("shadow", false, "run the click phase and the crowds on the shadow plane, as shadow users: a live deployment (-url) keeps its real stock, orders and statistics")
+	answerDelay := fs.Duration("answer-delay", -1, "how long the crowd waits to answer a captcha (default: 0 here, where the engine takes answers at once; 1s against -url)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	opt := options{size: bench.Default, out: *out, url: *url, shadow: *shadow,
+	opt := options{size: bench.Default, out: *out, url: *url, shadow: *shadow, answerDelay: *answerDelay,
 		adminToken: getenv("SURGE_ADMIN_TOKEN"), jwtSecret: getenv("SURGE_JWT_SECRET")}
+	if opt.answerDelay < 0 && opt.url != "" {
+		opt.answerDelay = captcha.DefaultMinAge
+	}
+	opt.answerDelay = max(opt.answerDelay, 0)
 	if *large {
 		opt.size = bench.Large
 	}
@@ -122,7 +131,7 @@ func run(ctx context.Context, opt options, stdout io.Writer) (failed bool, err e
 	if err := os.MkdirAll(opt.out, 0o755); err != nil {
 		return false, err
 	}
-	cfg := bench.Config{Size: opt.size, Gateway: opt.url, AdminToken: opt.adminToken, JWTSecret: opt.jwtSecret,
+	cfg := bench.Config{Size: opt.size, Gateway: opt.url, AdminToken: opt.adminToken, JWTSecret: opt.jwtSecret, AnswerDelay: opt.answerDelay,
 		RedisURL: os.Getenv("SURGE_REDIS_URL"), KeyPrefix: os.Getenv("SURGE_KEY_PREFIX"), DatabaseURL: os.Getenv("SURGE_DATABASE_URL"),
 		Dir: opt.out, Log: os.Stderr, Only: opt.only, Shadow: opt.shadow}
 	if opt.url == "" {
@@ -187,10 +196,12 @@ func startEngine(ctx context.Context, root, bin, state string, set *servers.Set,
 		return nil, err
 	}
 	// Every simulated user clicks from this host's loopback, through the
-	// gateway: one client IP, so the per-IP limit is off (the per-user one,
-	// which the click phase stays under, still runs on every click).
+	// gateway: one client IP, so the per-IP limit is off by default (the
+	// per-user one, which the click phase stays under, still runs on every
+	// click; the bot step sets both on its own campaigns). The crowd answers
+	// captchas at once, as the engine tests do.
 	e, err := engine.Start(ctx, engine.Config{Root: root, BinDir: bin, StateDir: state, Deps: deps, Secrets: secrets,
-		Profiling: true, Log: log, Env: []string{"SURGE_LIMIT_IP_PER_SEC=0"}})
+		Profiling: true, Log: log, Env: []string{"SURGE_LIMIT_IP_PER_SEC=0", "SURGE_CAPTCHA_MIN_AGE=0s"}})
 	if err != nil {
 		return nil, err
 	}

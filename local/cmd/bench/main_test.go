@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/local/bench"
+	"github.com/surgekit/surge/local/crowd"
 	"github.com/surgekit/surge/local/servers/servertest"
 )
 
@@ -50,17 +51,19 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 	}
 	for _, want := range []string{"BASELINES", "FIGURES", "stage.settle", "chain.decided", "broker backlog peaks", "invariants: all",
 		"CLICK PHASE", "  " + bench.ClickBare + " ", "  " + bench.ClickWinGateway + " ", "  " + bench.ClickWinCaptcha + " ",
-		"  " + bench.ClickSoldOutGateway + " ", "  " + bench.ClickSoldOutCaptcha + " ", "drain after " + bench.ClickWinCaptcha} {
+		"  " + bench.ClickSoldOutGateway + " ", "  " + bench.ClickSoldOutCaptcha + " ", "  " + bench.ClickLimitedGateway + " ",
+		"  " + bench.ClickLimitedCaptcha + " ", "drain after " + bench.ClickWinCaptcha, "BOT FLOOD", "users behind one IP"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout.String())
 		}
 	}
 	rep := readReport(t, filepath.Join(out, "latest.json"))
-	if len(rep.Baselines) != 6 || len(rep.Stages) != 3 || rep.Crowd == nil || len(rep.Ratios) != 14 {
-		t.Errorf("report has %d baselines, %d stages, crowd %v, %d ratios; want 6, 3, a crowd and 14 (4 of the click phase)",
+	if len(rep.Baselines) != 6 || len(rep.Stages) != 3 || rep.Crowd == nil || len(rep.Ratios) != 16 {
+		t.Errorf("report has %d baselines, %d stages, crowd %v, %d ratios; want 6, 3, a crowd and 16 (6 of the click phase)",
 			len(rep.Baselines), len(rep.Stages), rep.Crowd != nil, len(rep.Ratios))
 	}
 	checkClick(t, rep.Click)
+	checkBots(t, rep.Bots)
 	if len(rep.Broker) == 0 || len(rep.Broker[0].Triggers) == 0 {
 		t.Errorf("report has no broker samples: %+v", rep.Broker)
 	}
@@ -75,14 +78,16 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 	t.Logf("table:\n%s", stdout.String())
 }
 
-// checkClick wants the four click runs, each with clicks answered and its
-// server CPU, and every win of a win run settled by the end of its drain.
+// checkClick wants the six click runs, each with clicks answered and its
+// server CPU, every win of a win run settled by the end of its drain, and
+// every click of a limited run but the first turned away (429).
 func checkClick(t *testing.T, ph *bench.ClickPhase) {
 	t.Helper()
-	if ph == nil || ph.Bare.Requests == 0 || len(ph.Runs) != 4 {
-		t.Fatalf("click phase = %+v; want the bare handler measured and 4 runs", ph)
+	if ph == nil || ph.Bare.Requests == 0 || len(ph.Runs) != 6 {
+		t.Fatalf("click phase = %+v; want the bare handler measured and 6 runs", ph)
 	}
-	for i, want := range []string{bench.ClickWinGateway, bench.ClickWinCaptcha, bench.ClickSoldOutGateway, bench.ClickSoldOutCaptcha} {
+	for i, want := range []string{bench.ClickWinGateway, bench.ClickWinCaptcha, bench.ClickSoldOutGateway, bench.ClickSoldOutCaptcha,
+		bench.ClickLimitedGateway, bench.ClickLimitedCaptcha} {
 		c := ph.Runs[i]
 		if c.Name != want || c.Requests == 0 || c.Answered == 0 || c.ServerCPUPerClickMicros <= 0 || c.RatioToBare <= 0 {
 			t.Errorf("click run %d = %s: %d requests, %d answered, %.0f µs/click, ratio %.2f; want %s with all of them > 0",
@@ -91,12 +96,33 @@ func checkClick(t *testing.T, ph *bench.ClickPhase) {
 		switch d := c.Drain; {
 		case c.Phase == bench.PhaseWin && (d == nil || !d.Complete || d.Accepted != c.Statuses[202] || d.Settled != d.Accepted || d.Decided != d.Accepted):
 			t.Errorf("%s drain = %+v; want every one of the %d accepted wins decided and settled", c.Name, d, c.Statuses[202])
-		case c.Phase == bench.PhaseSoldOut && d != nil:
-			t.Errorf("%s has a drain %+v; want none after a sold-out run", c.Name, d)
+		case c.Phase != bench.PhaseWin && d != nil:
+			t.Errorf("%s has a drain %+v; want none after a %s run", c.Name, d, c.Phase)
+		case c.Phase == bench.PhaseLimited && (c.Statuses[202] > 1 || c.Statuses[429] != c.Requests-c.Statuses[202]):
+			t.Errorf("%s statuses %v; want every click 429 but the first", c.Name, c.Statuses)
 		}
 	}
 	if g := ph.Runs[0]; g.ProcessCPU["gateway"] <= 0 || g.ProcessCPU["captcha"] <= 0 {
 		t.Errorf("%s process CPU = %v; want the gateway's and captcha's", g.Name, g.ProcessCPU)
+	}
+}
+
+// checkBots wants the crowd measured alone and beside both floods, every
+// flood held to its buckets.
+func checkBots(t *testing.T, b *bench.BotFlood) {
+	t.Helper()
+	if b == nil || b.Alone == nil || b.WithBots == nil || len(b.Bots) != 2 {
+		t.Fatalf("bot step = %+v; want a crowd alone, one beside the bots, and two floods", b)
+	}
+	for _, c := range []*crowd.Result{b.Alone, b.WithBots} {
+		if c.Counts.Accepted == 0 || c.Counts.Decided != c.Counts.Accepted || len(c.Failed()) > 0 {
+			t.Errorf("bot step crowd: %+v, failed %v; want claims accepted and decided, every invariant held", c.Counts, c.Failed())
+		}
+	}
+	for _, f := range b.Bots {
+		if f.Statuses[429] == 0 || f.Admitted > f.Bound {
+			t.Errorf("flood %s: %v, %d admitted (bound %d); want 429s and no more admitted than the buckets allow", f.Name, f.Statuses, f.Admitted, f.Bound)
+		}
 	}
 }
 
@@ -116,7 +142,7 @@ func TestBenchFailsOnABrokenInvariant(t *testing.T) {
 	stole := make(chan string, 1)
 	go func() { stole <- stealUnits(ctx, rdb, env.KeyPrefix+":{c:crowd-*}:stock:*", 10) }() // ends with ctx or the theft
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, append(tiny, "-out", t.TempDir(), "-url", e.URL(), "-skip-click")...)
+	cmd := exec.CommandContext(ctx, bin, append(tiny, "-out", t.TempDir(), "-url", e.URL(), "-skip-click", "-answer-delay", "0")...)
 	cmd.Env = append(os.Environ(), "SURGE_ADMIN_TOKEN="+secrets.AdminToken, "SURGE_JWT_SECRET="+secrets.JWTSecret,
 		"SURGE_REDIS_URL=", "SURGE_DATABASE_URL=")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
