@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/httpapi"
 )
@@ -15,6 +16,8 @@ import (
 //
 //	404 campaign_not_found  no such campaign, or not warmed up
 //	404 no_challenge_bank   the campaign has no bank (no captcha)
+//	409 sold_out            every item of the sale is sold out: no challenge
+//	                        is leased for a claim that could only be refused
 //	503 challenges_in_use   every entry of the bank is held (Retry-After)
 func (f *Function) issueChallenge(w http.ResponseWriter, r *http.Request) {
 	ch, err := f.challenge(r)
@@ -37,11 +40,33 @@ func (f *Function) challenge(r *http.Request) (captcha.Challenge, error) {
 	if err != nil {
 		return captcha.Challenge{}, err
 	}
+	if f.soldOut(spec) {
+		return captcha.Challenge{}, errCampaignSoldOut
+	}
 	if err := f.limit(ctx, r, spec, user, scopeChallenge); err != nil {
 		return captcha.Challenge{}, err
 	}
 	ch, err := f.d.Challenges.Issue(ctx, id, user)
 	return ch, issueError(err)
+}
+
+// errCampaignSoldOut answers a challenge asked for a sale with no unit left.
+var errCampaignSoldOut = httpapi.Errorf(http.StatusConflict, "sold_out", "sold out: no unit of any item is left")
+
+// soldOut reports whether this instance's board flags every item of a sale.
+// A click told sold out never answers its challenge, so without this the
+// crowd arriving after the sell-out would hold every bank entry until its
+// lease ends, and the bank would run dry for nothing.
+func (f *Function) soldOut(spec *campaign.Campaign) bool {
+	if spec.Kind != campaign.KindSale || len(spec.Items) == 0 {
+		return false
+	}
+	for _, it := range spec.Items {
+		if !f.d.SoldOut.SoldOut(spec.ID, it.SKU) {
+			return false
+		}
+	}
+	return true
 }
 
 func issueError(err error) error {

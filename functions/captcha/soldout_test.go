@@ -50,7 +50,7 @@ func (fx *fixture) sellOut(t *testing.T, campaignID, sku string, units int) {
 	t.Helper()
 	d := stock.NewDeducter(fx.rdb, fx.keys)
 	for i := range units {
-		u := fmt.Sprintf("buyer-%d", i)
+		u := fmt.Sprintf("buyer-%s-%d", sku, i)
 		dec, err := d.Deduct(context.Background(), stock.Request{ClaimID: keyspace.ClaimID(campaignID, u), CampaignID: campaignID,
 			UserID: u, SKU: sku, Qty: 1, Now: time.Now()})
 		if err != nil || dec.State != "reserved" {
@@ -63,5 +63,25 @@ func (fx *fixture) sellOut(t *testing.T, campaignID, sku string, units int) {
 			t.Fatal("board not flagged within 2s of the last unit")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Once every item of a sale is sold out, a challenge is answered 409
+// sold_out and leases no bank entry; while one item sells, it is issued.
+func TestChallengeRefusedWhenSoldOut(t *testing.T) {
+	fx := newFixture(t, captcha.Config{})
+	fx.warm(t, "gone", true)
+	fx.sellOut(t, "gone", "cup", 10)
+	if w := fx.call(t, "/v1/campaigns/gone/challenges", token(t, "alice"), nil); w.Code != http.StatusCreated {
+		t.Fatalf("challenge while mug sells: %d %s; want 201", w.Code, w.Body)
+	}
+	fx.sellOut(t, "gone", "mug", 5)
+	free := fx.rdb.SCard(context.Background(), fx.keys.Campaign("gone").BankFree()).Val()
+	w := fx.call(t, "/v1/campaigns/gone/challenges", token(t, "bob"), nil)
+	if w.Code != http.StatusConflict || httpapitest.ErrorCode(w) != "sold_out" {
+		t.Fatalf("challenge after the sell-out: %d %s; want 409 sold_out", w.Code, w.Body)
+	}
+	if left := fx.rdb.SCard(context.Background(), fx.keys.Campaign("gone").BankFree()).Val(); left != free {
+		t.Errorf("a refused challenge took a bank entry: %d free, was %d", left, free)
 	}
 }

@@ -139,9 +139,17 @@ func (a *api) openSale(ctx context.Context, admin string, c Campaign) error {
 // challenge asks the public endpoint for a challenge and answers it from
 // the bank (operator access): the image's name is its bank entry.
 func (a *api) challenge(ctx context.Context, bank *bankAnswers, campaign, token string, think time.Duration) (string, string, error) {
+	path := "/v1/campaigns/" + campaign + "/challenges"
+	rep, err := a.do(ctx, http.MethodPost, path, token, nil)
+	if err == nil && soldOut(rep) {
+		return "", "", ErrSoldOut
+	}
+	if err != nil || rep.status != http.StatusCreated {
+		return "", "", fmt.Errorf("POST %s: status %d, want 201: %s: %w", path, rep.status, rep.body, err)
+	}
 	var ch captcha.Challenge
-	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns/"+campaign+"/challenges", token, nil, &ch); err != nil {
-		return "", "", err
+	if err := json.Unmarshal(rep.body, &ch); err != nil {
+		return "", "", fmt.Errorf("POST %s: decode: %w", path, err)
 	}
 	answer, err := bank.answer(ctx, captcha.EntryOf(ch.ImageURL))
 	if err != nil {

@@ -3,6 +3,7 @@ package crowd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -28,6 +29,13 @@ func (r *runner) click(ctx context.Context, c *click) {
 		body := claimBody{SKU: r.cfg.Campaign.SKU, Qty: 1}
 		if r.cfg.Campaign.Captcha {
 			id, answer, err := r.cfg.Challenge(ctx, r.cfg.Campaign.ID, user)
+			if errors.Is(err, ErrSoldOut) { // the whole sale is gone: no challenge, no claim
+				if c.sent.IsZero() {
+					c.sent = time.Now()
+				}
+				c.soldOut(c.sent)
+				return
+			}
 			if err != nil {
 				r.countErr("challenge", 0, err)
 				if !r.retry(ctx, attempt, 0) {

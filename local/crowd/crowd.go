@@ -52,6 +52,10 @@ func (c Campaign) plane() string {
 	return ""
 }
 
+// ErrSoldOut is what a ChallengeFunc returns when the sale answered the
+// challenge call 409 sold_out: every item is gone, the click is final.
+var ErrSoldOut = errors.New("sold out")
+
 // ChallengeFunc returns a challenge issued to user in campaign and its
 // answer. Load tools need operator access to the challenge bank for that:
 // the public API never reveals an answer.
