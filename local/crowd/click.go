@@ -28,12 +28,13 @@ func (r *runner) click(ctx context.Context, c *click) {
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		body := claimBody{SKU: r.cfg.Campaign.SKU, Qty: 1}
 		if r.cfg.Campaign.Captcha {
+			asked := time.Now()
 			id, answer, err := r.cfg.Challenge(ctx, r.cfg.Campaign.ID, user)
 			if errors.Is(err, ErrSoldOut) { // the whole sale is gone: no challenge, no claim
 				if c.sent.IsZero() {
-					c.sent = time.Now()
+					c.sent = asked // its latency is the challenge call's
 				}
-				c.soldOut(c.sent)
+				c.soldOut(time.Now())
 				return
 			}
 			if err != nil {
