@@ -25,7 +25,7 @@ var ErrBankWarming = errors.New("challenge bank is being rendered")
 // entry comes back only at the lease's end). The size is the campaign's
 // expected crowd when it gives one, else its total stock × BankPerUnit,
 // never below BankFloor nor above BankCap (rendering and uploading the cap
-// takes seconds, not minutes). A sale whose bank runs dry answers 503 to
+// takes over 30 s on 2 busy cores, and warm-up renders it in its request). A sale whose bank runs dry answers 503 to
 // the challenge call until entries come back.
 const (
 	BankPerUnit = 20
