@@ -32,9 +32,10 @@ type MinIO struct {
 	SecretKey string
 	Region    string
 
-	port int
-	dir  string
-	proc *proc
+	port    int
+	console int
+	dir     string
+	keep    *keeper
 }
 
 // StartMinIO starts MinIO with its data in dir/data, building the pinned
@@ -49,25 +50,31 @@ func StartMinIO(ctx context.Context, dir string, log *slog.Logger) (*MinIO, erro
 		return nil, fmt.Errorf("start minio: %w", err)
 	}
 	m := &MinIO{AccessKey: MinIOUser, SecretKey: MinIOPassword, Region: MinIORegion, dir: dir}
-	err = onFreePorts(ctx, 2, func(ctx context.Context, ports []int) error {
-		return m.run(ctx, bin, ports[0], ports[1])
+	var first *proc
+	err = onFreePorts(ctx, 2, func(ctx context.Context, ports []int) (err error) {
+		m.port, m.console = ports[0], ports[1]
+		first, err = m.run(ctx, bin)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start minio: %w", err)
 	}
-	log.Info("minio started", "endpoint", m.Endpoint(), "dir", dir, "pid", m.proc.pid())
+	m.keep = keepAlive("minio", m.Addr(), log, first, func(ctx context.Context) (*proc, error) {
+		return m.run(ctx, bin)
+	})
+	log.Info("minio started", "endpoint", m.Endpoint(), "dir", dir, "pid", m.PID())
 	return m, nil
 }
 
-// run starts the server on port (console on consolePort) and waits until
+// run starts the server on m.port (console on m.console) and waits until
 // it is live.
-func (m *MinIO) run(ctx context.Context, bin string, port, consolePort int) error {
+func (m *MinIO) run(ctx context.Context, bin string) (*proc, error) {
 	p, err := startProc(procSpec{
 		name: "minio",
 		path: bin,
 		args: []string{
 			"server", filepath.Join(m.dir, "data"),
-			"--address", loopback(port), "--console-address", loopback(consolePort),
+			"--address", loopback(m.port), "--console-address", loopback(m.console),
 			"--certs-dir", filepath.Join(m.dir, "certs"), "--quiet",
 		},
 		env: []string{
@@ -78,14 +85,9 @@ func (m *MinIO) run(ctx context.Context, bin string, port, consolePort int) erro
 		logPath: filepath.Join(m.dir, "minio.log"),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.port, m.proc = port, p
-	if err := waitReady(ctx, p, m.live); err != nil {
-		_ = p.stop(syscall.SIGKILL, 5*time.Second)
-		return err
-	}
-	return nil
+	return p, readyOrStop(ctx, p, m.live, syscall.SIGKILL)
 }
 
 func (m *MinIO) live(ctx context.Context) error {
@@ -115,6 +117,9 @@ func (m *MinIO) Endpoint() string { return "http://" + m.Addr() }
 // Dir is the state directory.
 func (m *MinIO) Dir() string { return m.dir }
 
+// PID is the process id of the running MinIO (a new one after a restart).
+func (m *MinIO) PID() int { return m.keep.pid() }
+
 // Client returns an S3 client for this server: path-style addressing,
 // static credentials, region us-east-1.
 func (m *MinIO) Client() *s3.Client {
@@ -137,7 +142,8 @@ func (m *MinIO) CreateBucket(ctx context.Context, name string) error {
 	return nil
 }
 
-// Stop shuts MinIO down with SIGTERM, killing it after 15 s.
+// Stop ends the supervision and shuts MinIO down with SIGTERM, killing it
+// after 15 s.
 func (m *MinIO) Stop() error {
-	return m.proc.stop(syscall.SIGTERM, 15*time.Second)
+	return m.keep.stop(syscall.SIGTERM, 15*time.Second)
 }

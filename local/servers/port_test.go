@@ -18,8 +18,8 @@ func TestRedisPortTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Redis{dir: t.TempDir()}
-	err = r.run(context.Background(), bin, l.Addr().(*net.TCPAddr).Port)
+	r := &Redis{dir: t.TempDir(), port: l.Addr().(*net.TCPAddr).Port}
+	_, err = r.run(context.Background(), bin)
 	if !errors.Is(err, errAddrInUse) {
 		t.Fatalf("run on a taken port: err = %v; want errAddrInUse", err)
 	}

@@ -31,7 +31,7 @@ type Postgres struct {
 	opt   PostgresOptions
 	bin   string
 	user  pgUser
-	proc  *proc
+	keep  *keeper
 	admin *pgxpool.Pool // to the "postgres" database, for Create/DropDatabase
 }
 
@@ -44,17 +44,21 @@ func StartPostgres(ctx context.Context, opt PostgresOptions) (*Postgres, error) 
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	err = onFreePorts(ctx, 1, func(ctx context.Context, ports []int) error {
-		return pg.run(ctx, ports[0])
+	var first *proc
+	err = onFreePorts(ctx, 1, func(ctx context.Context, ports []int) (err error) {
+		pg.port = ports[0]
+		first, err = pg.run(ctx)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
+	pg.keep = keepAlive("postgres", pg.Addr(), opt.Log, first, pg.run)
 	if err := pg.openAdmin(ctx); err != nil {
 		_ = pg.Stop()
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	opt.Log.Info("postgres started", "addr", pg.Addr(), "dir", opt.Dir, "pid", pg.proc.pid(), "fsync", opt.Fsync)
+	opt.Log.Info("postgres started", "addr", pg.Addr(), "dir", opt.Dir, "pid", pg.PID(), "fsync", opt.Fsync)
 	return pg, nil
 }
 
@@ -115,25 +119,21 @@ func (pg *Postgres) initdb(ctx context.Context) error {
 	return nil
 }
 
-// run starts postgres on port and waits until it accepts connections.
-func (pg *Postgres) run(ctx context.Context, port int) error {
+// run starts postgres on pg.port and waits until it accepts connections
+// (after crash recovery, when the last run did not shut down cleanly).
+func (pg *Postgres) run(ctx context.Context) (*proc, error) {
 	p, err := startProc(procSpec{
 		name:    "postgres",
 		path:    filepath.Join(pg.bin, "postgres"),
-		args:    pg.args(port),
+		args:    pg.args(pg.port),
 		dir:     pg.opt.Dir,
 		logPath: pg.logPath(),
 		cred:    pg.user.cred,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	pg.port, pg.proc = port, p
-	if err := waitReady(ctx, p, pg.ping); err != nil {
-		_ = p.stop(syscall.SIGQUIT, 5*time.Second)
-		return err
-	}
-	return nil
+	return p, readyOrStop(ctx, p, pg.ping, syscall.SIGQUIT)
 }
 
 func (pg *Postgres) args(port int) []string {
@@ -178,11 +178,15 @@ func (pg *Postgres) URL(database string) string {
 // Dir is the state directory.
 func (pg *Postgres) Dir() string { return pg.opt.Dir }
 
-// Stop closes the admin pool and shuts postgres down with SIGINT (fast
-// shutdown), killing it after 30 s.
+// PID is the process id of the running postmaster (a new one after a
+// restart).
+func (pg *Postgres) PID() int { return pg.keep.pid() }
+
+// Stop closes the admin pool, ends the supervision and shuts postgres down
+// with SIGINT (fast shutdown), killing it after 30 s.
 func (pg *Postgres) Stop() error {
 	if pg.admin != nil {
 		pg.admin.Close()
 	}
-	return pg.proc.stop(syscall.SIGINT, 30*time.Second)
+	return pg.keep.stop(syscall.SIGINT, 30*time.Second)
 }

@@ -158,3 +158,13 @@ func waitReady(ctx context.Context, p *proc, check func(ctx context.Context) err
 		}
 	}
 }
+
+// readyOrStop waits until p is ready (see waitReady), stopping it with sig
+// (then SIGKILL) when it does not get there.
+func readyOrStop(ctx context.Context, p *proc, check func(ctx context.Context) error, sig syscall.Signal) error {
+	if err := waitReady(ctx, p, check); err != nil {
+		_ = p.stop(sig, 5*time.Second)
+		return err
+	}
+	return nil
+}

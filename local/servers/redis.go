@@ -18,7 +18,7 @@ import (
 type Redis struct {
 	port int
 	dir  string
-	proc *proc
+	keep *keeper
 }
 
 // StartRedis starts redis-server with its state (AOF, log) in dir,
@@ -33,18 +33,26 @@ func StartRedis(ctx context.Context, dir string, log *slog.Logger) (*Redis, erro
 		return nil, fmt.Errorf("start redis: %w", err)
 	}
 	r := &Redis{dir: dir}
-	err = onFreePorts(ctx, 1, func(ctx context.Context, ports []int) error {
-		return r.run(ctx, bin, ports[0])
+	var first *proc
+	err = onFreePorts(ctx, 1, func(ctx context.Context, ports []int) (err error) {
+		r.port = ports[0]
+		first, err = r.run(ctx, bin)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start redis: %w", err)
 	}
-	log.Info("redis started", "addr", r.Addr(), "dir", dir, "pid", r.proc.pid())
+	r.keep = keepAlive("redis-server", r.Addr(), log, first, func(ctx context.Context) (*proc, error) {
+		return r.run(ctx, bin)
+	})
+	log.Info("redis started", "addr", r.Addr(), "dir", dir, "pid", r.PID())
 	return r, nil
 }
 
-// run starts the server on port and waits until PING answers.
-func (r *Redis) run(ctx context.Context, bin string, port int) error {
+// run starts the server on r.port and waits until PING answers; it replays
+// the AOF in r.dir first.
+func (r *Redis) run(ctx context.Context, bin string) (*proc, error) {
+	port := r.port
 	logPath := filepath.Join(r.dir, "redis.log")
 	p, err := startProc(procSpec{
 		name: "redis-server",
@@ -58,14 +66,9 @@ func (r *Redis) run(ctx context.Context, bin string, port int) error {
 		logPath: logPath,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r.port, r.proc = port, p
-	if err := waitReady(ctx, p, r.ping); err != nil {
-		_ = p.stop(syscall.SIGKILL, 5*time.Second)
-		return err
-	}
-	return nil
+	return p, readyOrStop(ctx, p, r.ping, syscall.SIGKILL)
 }
 
 func (r *Redis) ping(ctx context.Context) error {
@@ -83,8 +86,12 @@ func (r *Redis) URL() string { return "redis://" + r.Addr() + "/0" }
 // Dir is the state directory (AOF and redis.log).
 func (r *Redis) Dir() string { return r.dir }
 
-// Stop shuts Redis down with SIGTERM (which flushes the AOF), killing it
-// after 15 s.
+// PID is the process id of the running redis-server (a new one after a
+// restart).
+func (r *Redis) PID() int { return r.keep.pid() }
+
+// Stop ends the supervision and shuts Redis down with SIGTERM (which
+// flushes the AOF), killing it after 15 s.
 func (r *Redis) Stop() error {
-	return r.proc.stop(syscall.SIGTERM, 15*time.Second)
+	return r.keep.stop(syscall.SIGTERM, 15*time.Second)
 }

@@ -116,8 +116,8 @@ func checkMinIO(ctx context.Context, t *testing.T, m *MinIO) {
 // checkStop stops the Set and checks that no server process, nor any
 // PostgreSQL backend, is left.
 func checkStop(t *testing.T, s *Set) {
-	pids := []int{s.Redis.proc.pid(), s.Postgres.proc.pid(), s.MinIO.proc.pid()}
-	pids = append(pids, childrenOf(t, s.Postgres.proc.pid())...)
+	pids := []int{s.Redis.PID(), s.Postgres.PID(), s.MinIO.PID()}
+	pids = append(pids, childrenOf(t, s.Postgres.PID())...)
 	if err := s.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
