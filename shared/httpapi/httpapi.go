@@ -51,10 +51,15 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // WriteError writes err in the public error shape. An error that is not an
-// *Error is an internal one: its text is not shown to the client.
+// *Error is an internal one (its text is not shown to the client): 503
+// ErrStoreUnavailable when it says a store could not be reached, else 500.
 func WriteError(w http.ResponseWriter, err error) {
 	var apiErr *Error
-	if !errors.As(err, &apiErr) {
+	switch {
+	case errors.As(err, &apiErr):
+	case storeDown(err):
+		apiErr = ErrStoreUnavailable
+	default:
 		apiErr = Errorf(http.StatusInternalServerError, "internal", "internal error")
 	}
 	if apiErr.Status == http.StatusServiceUnavailable || apiErr.Status == http.StatusTooManyRequests {
