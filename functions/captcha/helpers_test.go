@@ -112,7 +112,12 @@ func newFixture(t *testing.T, cfg captcha.Config) *fixture {
 // newFixtureWith lets set change the Deps (limits, bounds) before New.
 func newFixtureWith(t *testing.T, cfg captcha.Config, set func(*Deps)) *fixture {
 	t.Helper()
-	env := servertest.Fresh(t, deps)
+	return newFixtureOn(t, servertest.Fresh(t, deps), cfg, set)
+}
+
+// newFixtureOn is newFixtureWith on env's servers.
+func newFixtureOn(t *testing.T, env servertest.Env, cfg captcha.Config, set func(*Deps)) *fixture {
+	t.Helper()
 	rdb := servertest.Redis(t, env, 0)
 	rc := &receiver{}
 	srv := httptest.NewServer(rc)
