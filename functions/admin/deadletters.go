@@ -30,19 +30,25 @@ var errLetterNotFound = httpapi.Errorf(http.StatusNotFound, "dead_letter_not_fou
 // the letters the filter selects, by id; next_cursor, when more may follow,
 // is the cursor of the next page.
 func (f *Function) deadLetters(w http.ResponseWriter, r *http.Request) {
-	filter, err := parseFilter(r.URL.Query())
-	if err != nil {
-		f.fail(w, r, err)
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
 	defer cancel()
-	letters, err := f.d.Letters.List(ctx, filter)
+	letters, next, err := f.list(ctx, r)
 	if err != nil {
 		f.fail(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, page{Letters: nonNil(letters), Next: nextCursor(letters, filter.Limit)})
+	httpapi.WriteJSON(w, http.StatusOK, page{Letters: nonNil(letters), Next: next})
+}
+
+// list reads the page of dead letters r's filter selects, and the cursor
+// of the next page ("" after the last).
+func (f *Function) list(ctx context.Context, r *http.Request) ([]deadletter.Letter, string, error) {
+	filter, err := parseFilter(r.URL.Query())
+	if err != nil {
+		return nil, "", err
+	}
+	letters, err := f.d.Letters.List(ctx, filter)
+	return letters, nextCursor(letters, filter.Limit), err
 }
 
 type page struct {
@@ -76,23 +82,20 @@ func (f *Function) redriveOne(w http.ResponseWriter, r *http.Request) {
 
 // redriveMany: POST /v1/dead-letters/redrive (admin), with the filter of
 // the listing → 200 {redriven, next_cursor}: every letter of one page of
-// that filter republished; next_cursor, when more may follow, redrives
-// the next page.
+// that filter republished, in order; next_cursor, when more may follow,
+// redrives the next page. The first failure stops it (502 when the broker
+// refused): the letters before it are recorded redriven, so the operator
+// sees in the listing where it stopped.
 func (f *Function) redriveMany(w http.ResponseWriter, r *http.Request) {
-	filter, err := parseFilter(r.URL.Query())
-	if err != nil {
-		f.fail(w, r, err)
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), f.d.Timeout)
 	defer cancel()
-	letters, err := f.d.Letters.List(ctx, filter)
+	letters, next, err := f.list(ctx, r)
 	if err != nil {
 		f.fail(w, r, err)
 		return
 	}
 	for _, l := range letters {
-		if _, err := f.redrive(ctx, l); err != nil {
+		if err := f.redriveWithin(r.Context(), l); err != nil {
 			f.fail(w, r, err)
 			return
 		}
@@ -100,7 +103,16 @@ func (f *Function) redriveMany(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, struct {
 		Redriven int    `json:"redriven"`
 		Next     string `json:"next_cursor,omitempty"`
-	}{len(letters), nextCursor(letters, filter.Limit)})
+	}{len(letters), next})
+}
+
+// redriveWithin redrives l under a deadline of its own: a page of a
+// thousand letters takes longer than one call's.
+func (f *Function) redriveWithin(ctx context.Context, l deadletter.Letter) error {
+	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
+	defer cancel()
+	_, err := f.redrive(ctx, l)
+	return err
 }
 
 // redrive republishes l's event, then records it: a redrive the record
