@@ -13,6 +13,7 @@ import (
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
+	"github.com/surgekit/surge/shared/deadletter"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 )
@@ -30,9 +31,11 @@ type Deps struct {
 	// WarmTimeout bounds rendering and uploading a challenge bank at
 	// warm-up (up to captcha.BankCap images); 2m default.
 	WarmTimeout time.Duration
-	StockTTL    time.Duration    // local cache of a stock view; 200ms default
-	MaxAge      time.Duration    // Cache-Control max-age of the static campaign; 60s default
-	Now         func() time.Time // time.Now when nil
+	StockTTL    time.Duration     // local cache of a stock view; 200ms default
+	MaxAge      time.Duration     // Cache-Control max-age of the static campaign; 60s default
+	Now         func() time.Time  // time.Now when nil
+	Letters     *deadletter.Store // this plane's dead letters
+	Sink        Publisher         // the broker: where a redrive republishes
 	// Mirror, on the shadow plane, is the real plane's campaigns: warm-up
 	// copies a campaign from there when this plane has none (nil: never).
 	Mirror *campaign.Store
@@ -72,6 +75,9 @@ func New(d Deps) *Function {
 	f.mux.HandleFunc("GET /v1/campaigns/{id}/challenge-bank", f.admin(f.challengeBank))
 	f.mux.HandleFunc("GET /v1/campaigns/{id}", f.get)
 	f.mux.HandleFunc("GET /v1/campaigns/{id}/stock", f.stockView)
+	f.mux.HandleFunc("GET /v1/dead-letters", f.admin(f.deadLetters))
+	f.mux.HandleFunc("POST /v1/dead-letters/redrive", f.admin(f.redriveMany))
+	f.mux.HandleFunc("POST /v1/dead-letters/{id}/redrive", f.admin(f.redriveOne))
 	f.mux.HandleFunc("/", httpapi.NotFound)
 	return f
 }

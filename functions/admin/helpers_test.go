@@ -19,6 +19,7 @@ import (
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
+	"github.com/surgekit/surge/shared/deadletter"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 	"github.com/surgekit/surge/shared/keyspace"
@@ -44,13 +45,15 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type fixture struct {
-	h      http.Handler
-	rdb    *redis.Client
-	keys   keyspace.Space
-	clock  *clock
-	exec   func(sql string, args ...any)
-	s3     *s3.Client
-	bucket string
+	h       http.Handler
+	rdb     *redis.Client
+	keys    keyspace.Space
+	clock   *clock
+	exec    func(sql string, args ...any)
+	s3      *s3.Client
+	bucket  string
+	letters *deadletter.Store
+	broker  *receiver
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -68,8 +71,10 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s3c := servertest.S3(env)
 	bank := captcha.NewBank(rdb, keys, captcha.NewObjects(s3c, env.S3Bucket, 5*time.Second))
+	broker := newReceiver(t)
+	letters := deadletter.NewStore(pool)
 	f := New(Deps{Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool), Keys: keys,
-		Admin: auth.NewAdmin(adminToken), Bank: bank, Now: c.Now})
+		Admin: auth.NewAdmin(adminToken), Bank: bank, Now: c.Now, Letters: letters, Sink: broker.sink})
 	h := fntest.Handler(t, f)
 	exec := func(sql string, args ...any) {
 		t.Helper()
@@ -77,7 +82,8 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatalf("exec %s: %v", sql, err)
 		}
 	}
-	return &fixture{h: h, rdb: rdb, keys: keys, clock: c, exec: exec, s3: s3c, bucket: env.S3Bucket}
+	return &fixture{h: h, rdb: rdb, keys: keys, clock: c, exec: exec, s3: s3c, bucket: env.S3Bucket,
+		letters: letters, broker: broker}
 }
 
 func (fx *fixture) call(t *testing.T, method, path, bearer string, body any, header ...string) *httptest.ResponseRecorder {

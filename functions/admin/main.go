@@ -1,5 +1,5 @@
 // Command admin serves the operator's calls (create a campaign, warm it
-// up) and the public campaign reads (static spec, live stock), on the
+// up, list and redrive dead letters) and the public campaign reads (static spec, live stock), on the
 // plane each request names (choosePlane).
 package main
 
@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/deadletter"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/plane"
@@ -28,6 +29,10 @@ type Config struct {
 	// JWTSecret (SURGE_JWT_SECRET) tells a shadow user's public reads (the
 	// stock a shadow crowd sees); without it every public read is real.
 	JWTSecret string
+	Sink      string // K_SINK: the broker, where a dead letter is redriven
+	// OIDCTokenFile is the OIDC token sent to the broker with a redrive
+	// (SURGE_OIDC_TOKEN_FILE; /oidc/token on Knative); none when empty.
+	OIDCTokenFile string
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -35,9 +40,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	cfg := Config{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN"), JWTSecret: getenv("SURGE_JWT_SECRET")}
+	cfg := Config{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN"), JWTSecret: getenv("SURGE_JWT_SECRET"),
+		Sink: getenv("K_SINK"), OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE")}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
-		"SURGE_ADMIN_TOKEN", cfg.AdminToken, "SURGE_S3_BUCKET", env.S3Bucket)
+		"SURGE_ADMIN_TOKEN", cfg.AdminToken, "SURGE_S3_BUCKET", env.S3Bucket, "K_SINK", cfg.Sink)
 }
 
 func main() { fn.Main("admin", run) }
@@ -59,6 +65,10 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer plane.Close(pools)
+	sink, err := fn.NewSink(cfg.Sink, fn.WithTokenFile(cfg.OIDCTokenFile))
+	if err != nil {
+		return err
+	}
 	admin, users := auth.NewAdmin(cfg.AdminToken), auth.NewUsers([]byte(cfg.JWTSecret))
 	images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout)
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
@@ -69,6 +79,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		d := Deps{
 			Log: log.With("plane", p.String()), Redis: rdb, Pool: pools[p], Campaigns: campaign.NewStore(pools[p]), Keys: keys,
 			Admin: admin, Bank: captcha.NewBank(rdb, keys, images.Under(p.ObjectPrefix())), Timeout: cfg.Env.Timeout,
+			Letters: deadletter.NewStore(pools[p]), Sink: sink,
 		}
 		if p == plane.Shadow {
 			d.Mirror = campaign.NewStore(pools[plane.Real])

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/surgekit/surge/shared/deadletter"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/plane"
 )
@@ -27,10 +28,10 @@ func newPlanes(fns plane.Each[*Function]) planes {
 }
 
 func (p planes) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
-	if _, err := plane.Of(e); err != nil && isDeadLetter(e) {
+	if _, err := plane.Of(e); err != nil && deadletter.Is(e) {
 		ctx, cancel := context.WithTimeout(ctx, p.real.cfg.Timeout)
 		defer cancel()
-		if err := p.real.storeDeadLetter(ctx, e); err != nil {
+		if err := p.real.letters.Put(ctx, e); err != nil {
 			return nil, fmt.Errorf("dead letter of no plane: %w", err)
 		}
 		return nil, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/deadletter"
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
@@ -62,6 +63,7 @@ type Function struct {
 	campaigns *campaign.Store
 	ledger    *ledger.Reader
 	claims    *claim.Store
+	letters   *deadletter.Store
 }
 
 // New returns the reconcile function; Start migrates and makes the bucket.
@@ -70,7 +72,8 @@ func New(cfg Config) (*Function, error) {
 		return nil, err
 	}
 	return &Function{cfg: cfg, campaigns: campaign.NewStore(cfg.Postgres),
-		ledger: ledger.NewReader(cfg.Postgres), claims: claim.NewStore(cfg.Redis, cfg.Keys)}, nil
+		ledger: ledger.NewReader(cfg.Postgres), claims: claim.NewStore(cfg.Redis, cfg.Keys),
+		letters: deadletter.NewStore(cfg.Postgres)}, nil
 }
 
 // Start applies the schema migrations and creates the report bucket if
@@ -100,7 +103,7 @@ func (f *Function) Ready(ctx context.Context) (bool, error) {
 // Handle stores a dead letter (an event carrying knativeerrorcode) and
 // answers 202, or runs a pass on a ping and replies with its report.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
-	if isDeadLetter(e) {
+	if deadletter.Is(e) {
 		return nil, f.deadLetter(ctx, e)
 	}
 	if e.Type() != events.TypePing {

@@ -47,6 +47,13 @@ type Config struct {
 	Secrets     Secrets
 	// DuplicateDelivery makes the broker deliver every event twice.
 	DuplicateDelivery bool
+	// TriggersDir is where the broker reads its Trigger and PingSource
+	// manifests (Root's infra/knative/base when empty): a test gives it a
+	// copy with shorter retries.
+	TriggersDir string
+	// DedupWindow is how long the broker drops a re-send of an event's
+	// source + id (0: the broker's default, 2 minutes).
+	DedupWindow time.Duration
 	// Profiling makes the broker and every function serve net/http/pprof
 	// (-pprof, SURGE_PPROF=true) for CPU profiles under load; see Targets.
 	Profiling bool
@@ -143,10 +150,17 @@ func (e *Engine) launch(name, bin string, args, env []string) error {
 }
 
 func (e *Engine) brokerArgs(addr string) []string {
+	triggers := e.cfg.TriggersDir
+	if triggers == "" {
+		triggers = filepath.Join(e.cfg.Root, "infra", "knative", "base")
+	}
 	args := []string{
 		"-listen", addr,
 		"-store", filepath.Join(e.cfg.StateDir, "broker"),
-		"-triggers", filepath.Join(e.cfg.Root, "infra", "knative", "base"),
+		"-triggers", triggers,
+	}
+	if e.cfg.DedupWindow > 0 {
+		args = append(args, "-dedup-window", e.cfg.DedupWindow.String())
 	}
 	for _, name := range Functions() {
 		args = append(args, "-service", name+"="+e.services[name])

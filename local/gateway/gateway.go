@@ -34,6 +34,9 @@ func Routes() []Route {
 		{http.MethodGet, "/v1/claims/{id}", "query"},
 		{http.MethodGet, "/v1/orders", "query"},
 		{http.MethodGet, "/v1/keys", "query"},
+		{http.MethodGet, "/v1/dead-letters", "admin"},
+		{http.MethodPost, "/v1/dead-letters/redrive", "admin"},
+		{http.MethodPost, "/v1/dead-letters/{id}/redrive", "admin"},
 	}
 }
 

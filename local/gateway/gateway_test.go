@@ -89,6 +89,9 @@ var api = []struct{ method, uri, service string }{
 	{http.MethodGet, "/v1/claims/double11.7f3a", "query"},
 	{http.MethodGet, "/v1/orders?page=2", "query"},
 	{http.MethodGet, "/v1/keys", "query"},
+	{http.MethodGet, "/v1/dead-letters?campaign=double11", "admin"},
+	{http.MethodPost, "/v1/dead-letters/redrive?type=x", "admin"},
+	{http.MethodPost, "/v1/dead-letters/42/redrive", "admin"},
 }
 
 func TestEveryRouteReachesItsService(t *testing.T) {

@@ -18,7 +18,9 @@ func Emitters() map[string][]string {
 		"settle":    {events.TypeOrderSettled},
 		"reconcile": {events.TypeReconcileReport},
 		"query":     nil,
-		"admin":     nil,
+		// admin redrives dead letters: what a Trigger gave up on, sent
+		// back as it first entered the broker (any type a Trigger takes).
+		"admin": {events.TypeClaimRequested, events.TypeClaimReserved, events.TypeOrderQueued, events.TypePing},
 	}
 }
 

@@ -23,7 +23,8 @@ func (s sender) String() string { return s.Kind + " " + s.Name }
 // chain sends into it: the events a function emits from the identity that
 // sends them (captcha's from its SinkBinding, a reply from the Trigger
 // that delivered to the function, a tick from its PingSource), and nothing
-// else, so claim.requested comes from captcha alone. Every sender a policy
+// else, so claim.requested comes from captcha alone (and from admin, which
+// redrives dead letters as they were signed). Every sender a policy
 // names exists, and none is named twice (the broker reads the filters of
 // the first policy that names a sender, and no other).
 func (s Set) CheckPolicies(f Facts) error {

@@ -59,6 +59,7 @@ func parseFlags(args []string) (broker.Config, error) {
 	fs.IntVar(&cfg.Workers, "workers", 64, "concurrent deliveries per trigger")
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 0, "PingSource period override (0 = from the schedule)")
 	fs.DurationVar(&cfg.SyncInterval, "sync-interval", 0, "JetStream fsync interval (0 = NATS default, 2m)")
+	fs.DurationVar(&cfg.DedupWindow, "dedup-window", 0, "how long a re-send of an event's source+id is dropped (0 = 2m)")
 	fs.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every event before acknowledging it")
 	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ (profiling only, never in production)")
 	if err := fs.Parse(args); err != nil {
