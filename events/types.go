@@ -39,6 +39,13 @@ const (
 // that deliver in order per key (the Kafka broker).
 const PartitionKeyExtension = "partitionkey"
 
+// RedriveExtension numbers an operator's redrive of a dead letter (1, 2, …).
+// A redrive keeps the event's id, so every handler takes it as the same
+// event; the number only tells a broker that deduplicates on source and id
+// (the local one does, for two minutes) that this send is meant, and so it
+// is set after signing and left out of the signature.
+const RedriveExtension = "surgeredrive"
+
 // Rejection reasons, as the public API reports them.
 const (
 	ReasonSoldOut      = "sold_out"

@@ -7,6 +7,8 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
+
+	"github.com/surgekit/surge/events"
 )
 
 var errBadType = errors.New("event type must be dot-separated tokens without spaces, '*' or '>'")
@@ -25,9 +27,15 @@ func subjectFor(typ string) (string, error) {
 }
 
 // dedupID is the JetStream message id of an event: source + " " + id, the
-// identity every Surge handler is idempotent on.
+// identity every Surge handler is idempotent on, and the redrive number of
+// an operator's redrive (events.RedriveExtension), which must not be taken
+// for a re-send of the event the broker gave up on.
 func dedupID(e *event.Event) string {
-	return e.Source() + " " + e.ID()
+	id := e.Source() + " " + e.ID()
+	if n, ok := e.Extensions()[events.RedriveExtension]; ok {
+		id += fmt.Sprintf(" redrive %v", n)
+	}
+	return id
 }
 
 // matches reports whether e has every attribute of filter; an empty filter

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/surgekit/surge/events"
 )
 
 func TestIngressBinaryAndStructuredDeliver(t *testing.T) {
@@ -105,6 +107,27 @@ func TestIngressDedupsResends(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if got := sub.count(); got != 2 {
 		t.Errorf("deliveries = %d, want 2 (the re-sends deduplicated)", got)
+	}
+}
+
+// A redrive keeps the event's id but carries its number: the broker stores
+// it, each number once, though the first send is still in the dedup window.
+func TestIngressStoresRedrives(t *testing.T) {
+	sub := newSink(t, nil)
+	dir := writeManifests(t, testTrigger{name: "all", service: "sub"}.manifest())
+	_, url := startBroker(t, Config{TriggersDir: dir, Services: map[string]string{"sub": sub.URL}})
+	post(t, url, newEvent("same", "test.t.v1"))
+	for _, n := range []string{"1", "1", "2"} {
+		e := newEvent("same", "test.t.v1")
+		e.SetExtension(events.RedriveExtension, n)
+		if got := post(t, url, e); got != http.StatusAccepted {
+			t.Fatalf("redrive %s: status = %d, want 202", n, got)
+		}
+	}
+	waitFor(t, 5*time.Second, "three deliveries", func() bool { return sub.count() >= 3 })
+	time.Sleep(100 * time.Millisecond)
+	if got := sub.count(); got != 3 {
+		t.Errorf("deliveries = %d, want 3 (the event, redrives 1 and 2; the second 1 deduplicated)", got)
 	}
 }
 

@@ -49,8 +49,9 @@ type Letter struct {
 
 // Redrive is the event to publish again: the stored one, as it first
 // reached the broker, without the extensions the broker added when it
-// gave up on it (knativeerror*). Its signature (surgesig) and plane
-// (surgeshadow) are kept: neither covers those.
+// gave up on it (knativeerror*), numbered as the next redrive
+// (events.RedriveExtension). Its signature (surgesig) and plane
+// (surgeshadow) are kept: the signature covers neither of those.
 func (l Letter) Redrive() (event.Event, error) {
 	var e event.Event
 	if err := json.Unmarshal(l.Event, &e); err != nil {
@@ -61,6 +62,7 @@ func (l Letter) Redrive() (event.Event, error) {
 			e.SetExtension(name, nil)
 		}
 	}
+	e.SetExtension(events.RedriveExtension, strconv.Itoa(l.RedriveCount+1))
 	return e, nil
 }
 

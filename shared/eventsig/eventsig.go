@@ -29,6 +29,8 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
+
+	"github.com/surgekit/surge/events"
 )
 
 // Extension is the CloudEvents extension attribute holding the signature
@@ -148,7 +150,8 @@ func signedExtensions(exts map[string]any) []string {
 // inTransit: the signature itself, or an extension that brokers and
 // tracers add or rewrite after the sender signed.
 func inTransit(name string) bool {
-	return name == Extension || name == "traceparent" || name == "tracestate" || strings.HasPrefix(name, "knative")
+	return name == Extension || name == events.RedriveExtension || name == "traceparent" || name == "tracestate" ||
+		strings.HasPrefix(name, "knative")
 }
 
 func part(h hash.Hash, name, value string) {

@@ -53,6 +53,7 @@ func TestVerifyIgnoresWhatBrokersAdd(t *testing.T) {
 	e := signed(t, k, claim())
 	e.SetExtension("knativearrivaltime", "2026-11-11T00:00:00.1Z")
 	e.SetExtension("knativeerrorcode", "400")
+	e.SetExtension(events.RedriveExtension, "2") // an operator's redrive
 	e.SetExtension("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	e.SetTime(e.Time().Add(1))
 	if err := k.Verify(e); err != nil {
