@@ -21,6 +21,9 @@ import (
 	"github.com/surgekit/surge/shared/stock"
 )
 
+// ErrNoOrder: a settled claim's record holds no order number.
+var ErrNoOrder = errors.New("claim has no order number")
+
 // Closer pays and releases reservations.
 type Closer struct {
 	window *stock.Window
@@ -81,7 +84,7 @@ func (c *Closer) orderNo(ctx context.Context, claimID string) (string, error) {
 	campaign, _ := keyspace.CampaignOfClaim(claimID)
 	no, err := c.rdb.HGet(ctx, c.keys.Campaign(campaign).Claim(claimID), claim.FieldOrderNo).Result()
 	if errors.Is(err, redis.Nil) || (err == nil && no == "") {
-		return "", fmt.Errorf("claim %s has no order number: %w", claimID, stock.ErrNoClaim)
+		return "", fmt.Errorf("claim %s: %w", claimID, ErrNoOrder)
 	}
 	if err != nil {
 		return "", fmt.Errorf("claim %s: %w", claimID, err)

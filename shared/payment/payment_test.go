@@ -187,3 +187,36 @@ func TestPayRacesRelease(t *testing.T) {
 		t.Errorf("Redis stock = %d; want %d", left, n-paid)
 	}
 }
+
+// TestSweep: one sweep at a deadline releases the settled claims due, and
+// only those: not a claim paid before it, not one due later; a due claim
+// not settled yet is reported and kept for a later sweep.
+func TestSweep(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 10, 1)
+	due, d := f.win(t, "due", start)
+	paid, _ := f.win(t, "paid", start)
+	later, _ := f.win(t, "later", start.Add(time.Minute))
+	unsettled := keyspace.ClaimID(f.c.ID, "unsettled")
+	if _, err := stock.NewDeducter(f.rdb, f.keys).Deduct(ctx, stock.Request{ClaimID: unsettled, CampaignID: f.c.ID,
+		UserID: "slow", SKU: "phone", Qty: 1, Now: start}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.closer.Pay(ctx, paid, "k", start); err != nil {
+		t.Fatal(err)
+	}
+	for round, want := range [][]string{{due}, nil} {
+		got, err := f.closer.Sweep(ctx, f.c.ID, d.PayBy, 100)
+		if err != nil || len(got.Failed) != 0 {
+			t.Fatalf("round %d: Sweep = %+v, %v", round, got, err)
+		}
+		if fmt.Sprint(got.Released) != fmt.Sprint(want) || fmt.Sprint(got.Unsettled) != fmt.Sprint([]string{unsettled}) {
+			t.Errorf("round %d: released %v, unsettled %v; want %v, [%s]", round, got.Released, got.Unsettled, want, unsettled)
+		}
+	}
+	for id, want := range map[string]string{due: claim.Released, paid: claim.Paid, later: claim.Settled, unsettled: claim.Reserved} {
+		if got := f.rdb.HGet(ctx, f.keys.Campaign(f.c.ID).Claim(id), claim.FieldState).Val(); got != want {
+			t.Errorf("claim %s = %q; want %q", id, got, want)
+		}
+	}
+}

@@ -229,6 +229,15 @@ func (w *Window) Due(ctx context.Context, campaignID string, now time.Time, max 
 	return ids, nil
 }
 
+// Forget removes a claim from a campaign's due index (its record is gone:
+// nothing is left to release in Redis).
+func (w *Window) Forget(ctx context.Context, campaignID, claimID string) error {
+	if err := w.rdb.ZRem(ctx, w.keys.Campaign(campaignID).Due(), claimID).Err(); err != nil {
+		return fmt.Errorf("forget %s: %w", claimID, err)
+	}
+	return nil
+}
+
 func (w *Window) campaign(claimID string) (keyspace.Campaign, error) {
 	campaign, ok := keyspace.CampaignOfClaim(claimID)
 	if !ok {
