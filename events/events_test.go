@@ -203,3 +203,23 @@ func TestDecodeAcceptsTrailingWhitespace(t *testing.T) {
 		t.Errorf("Decode = %+v, %v; want qty 2, nil", got, err)
 	}
 }
+
+// TestReservedSlots: a slot list must hold qty positive slots from
+// first_slot; none at all is a range.
+func TestReservedSlots(t *testing.T) {
+	base := `{"claim_id":"c.1","campaign_id":"c","user_id":"u","sku":"s","qty":2,"seq":1,"first_slot":3,` +
+		`"reserved_at":"2030-01-01T00:00:00Z","pay_by":"2030-01-01T00:10:00Z"`
+	for _, tt := range []struct {
+		slots string
+		ok    bool
+	}{{``, true}, {`,"slots":[3,9]`, true}, {`,"slots":[3]`, false}, {`,"slots":[4,9]`, false}, {`,"slots":[3,0]`, false}} {
+		e := events.ClaimReserved(events.ClaimReservedData{})
+		if err := e.SetData("application/json", []byte(base+tt.slots+`}`)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := events.Decode[events.ClaimReservedData](e, events.TypeClaimReserved)
+		if (err == nil) != tt.ok {
+			t.Errorf("slots %q: Decode err = %v; want ok %v", tt.slots, err, tt.ok)
+		}
+	}
+}

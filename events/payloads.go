@@ -18,8 +18,9 @@ type ClaimRequestedData struct {
 // ClaimReservedData is a claim the pre-deduct script won: stock is held for
 // it until PayBy. Seq is the user's n-th win in the campaign (1..limit); it
 // makes the order number deterministic. The win holds stock units
-// FirstSlot..FirstSlot+Qty-1 of the SKU (1..stock), which PostgreSQL keeps
-// unique so no unit is ever sold twice.
+// FirstSlot..FirstSlot+Qty-1 of the SKU (1..stock), or Slots when they
+// are not a range (slots given back by releases and sold again), which
+// PostgreSQL keeps unique so no unit is ever sold twice.
 type ClaimReservedData struct {
 	ClaimID    string    `json:"claim_id"`
 	CampaignID string    `json:"campaign_id"`
@@ -28,6 +29,7 @@ type ClaimReservedData struct {
 	Qty        int       `json:"qty"`
 	Seq        int       `json:"seq"`
 	FirstSlot  int       `json:"first_slot"`
+	Slots      []int     `json:"slots,omitempty"`
 	ReservedAt time.Time `json:"reserved_at"`
 	PayBy      time.Time `json:"pay_by"`
 }
@@ -83,7 +85,21 @@ func (d ClaimReservedData) validate() error {
 	if err := positive("seq", d.Seq); err != nil {
 		return err
 	}
-	return positive("first_slot", d.FirstSlot)
+	if err := positive("first_slot", d.FirstSlot); err != nil {
+		return err
+	}
+	if d.Slots == nil {
+		return nil
+	}
+	if len(d.Slots) != d.Qty || d.Slots[0] != d.FirstSlot {
+		return fmt.Errorf("slots %v do not match qty %d from first_slot %d", d.Slots, d.Qty, d.FirstSlot)
+	}
+	for _, n := range d.Slots {
+		if err := positive("slots", n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d ClaimRejectedData) validate() error {

@@ -133,7 +133,7 @@ func (f *Function) mint(ctx context.Context, d events.ClaimReservedData) (token,
 	orderNo = receipt.OrderNo(d.CampaignID, d.SKU, d.UserID, d.Seq)
 	token, err = f.cfg.Signer.Sign(receipt.Receipt{
 		TokenID: d.ClaimID, OrderNo: orderNo, CampaignID: d.CampaignID, SKU: d.SKU, UserID: d.UserID,
-		Qty: d.Qty, Seq: d.Seq, FirstSlot: d.FirstSlot, Amount: amount,
+		Qty: d.Qty, Seq: d.Seq, FirstSlot: d.FirstSlot, Slots: d.Slots, Amount: amount,
 		ReservedAt: d.ReservedAt, PayBy: d.PayBy, Shadow: f.cfg.Plane == plane.Shadow,
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -129,7 +130,7 @@ func TestEnqueueMintsRecordsAndReplies(t *testing.T) {
 		Qty: 2, Seq: 1, FirstSlot: 7, Amount: 2 * 99900, ReservedAt: reservedAt,
 		PayBy: reservedAt.Add(10 * time.Minute), KeyID: fx.signer.KeyID(),
 	}
-	if r != want {
+	if !reflect.DeepEqual(r, want) {
 		t.Fatalf("receipt = %+v, want %+v", r, want)
 	}
 	fx.assertRecorded(t, wantNo, q.Token)

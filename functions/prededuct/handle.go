@@ -73,7 +73,7 @@ func reply(d events.ClaimRequestedData, dec stock.Decision, now time.Time) *even
 	case claim.Reserved:
 		e = events.ClaimReserved(events.ClaimReservedData{
 			ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID, SKU: d.SKU, Qty: d.Qty,
-			Seq: dec.Seq, FirstSlot: dec.FirstSlot, ReservedAt: dec.ReservedAt, PayBy: dec.PayBy,
+			Seq: dec.Seq, FirstSlot: dec.FirstSlot, Slots: dec.Slots, ReservedAt: dec.ReservedAt, PayBy: dec.PayBy,
 		})
 	case claim.Rejected:
 		e = events.ClaimRejected(events.ClaimRejectedData{

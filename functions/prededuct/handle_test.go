@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestReserved(t *testing.T) {
 		t.Errorf("reply times = %v, %v; want %v, %v", got.ReservedAt, got.PayBy, want.ReservedAt, want.PayBy)
 	}
 	got.ReservedAt, got.PayBy, want.ReservedAt, want.PayBy = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	if got != want || reply.ID() != "sale.1/reserved" || reply.Source() != events.SourcePrededuct {
+	if !reflect.DeepEqual(got, want) || reply.ID() != "sale.1/reserved" || reply.Source() != events.SourcePrededuct {
 		t.Errorf("reply %s from %s = %+v; want sale.1/reserved from %s, %+v", reply.ID(), reply.Source(), got, events.SourcePrededuct, want)
 	}
 	if err := eventsigtest.Key(t).Verify(*reply); err != nil {

@@ -16,6 +16,8 @@ import (
 	"github.com/surgekit/surge/shared/claimwatch"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/payment"
 	"github.com/surgekit/surge/shared/pending"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
@@ -51,13 +53,16 @@ func (c *Config) defaults() error {
 }
 
 // Function answers the read side of the public API: a claim's status, the
-// caller's orders (settled plus pending, merged) and the receipt keys.
+// caller's orders (settled plus pending, merged) and the receipt keys; and
+// the payment of an order.
 type Function struct {
 	cfg     Config
 	claims  *claim.Store
 	pending *pending.Store
 	hub     *claimwatch.Hub // wakes the ?wait= requests
-	mux     *http.ServeMux
+	// payments pays the caller's orders (POST /v1/orders/{order_no}/payment)
+	payments *payment.Closer
+	mux      *http.ServeMux
 
 	stopHub context.CancelFunc // set by Start
 	hubDone chan struct{}      // closed when the hub has stopped
@@ -69,10 +74,12 @@ func New(cfg Config) (*Function, error) {
 		return nil, err
 	}
 	f := &Function{cfg: cfg, claims: claim.NewStore(cfg.Redis, cfg.Keys), pending: pending.NewStore(cfg.Redis, cfg.Keys),
-		hub: claimwatch.New(cfg.Redis, cfg.Keys, cfg.MaxWaiters)}
+		hub:      claimwatch.New(cfg.Redis, cfg.Keys, cfg.MaxWaiters),
+		payments: payment.New(cfg.Redis, cfg.Keys, ledger.NewPayments(cfg.DB))}
 	f.mux = http.NewServeMux()
 	f.mux.Handle("GET /v1/claims/{claim_id}", f.handle(f.claim))
 	f.mux.Handle("GET /v1/orders", f.handle(f.orders))
+	f.mux.Handle("POST /v1/orders/{order_no}/payment", f.handle(f.pay))
 	f.mux.Handle("GET /v1/keys", f.handle(f.keys))
 	return f, nil
 }

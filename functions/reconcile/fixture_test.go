@@ -74,6 +74,7 @@ func (fx *fixture) serve(t *testing.T) *httptest.Server {
 		Log: slog.New(slog.DiscardHandler), EventKey: eventsigtest.Key(t)})
 	must(t, err)
 	must(t, f.Start(context.Background(), nil))
+	t.Cleanup(func() { _ = f.Stop(context.Background()) })
 	return fntest.Serve(t, f)
 }
 

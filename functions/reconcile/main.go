@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/eventsig"
@@ -43,6 +44,10 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	releaseEvery, err := durationEnv(os.Getenv, "SURGE_RELEASE_EVERY")
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, 10*env.Timeout)
 	defer cancel()
 	rdb, err := connect.Redis(dialCtx, env.RedisURL, 0)
@@ -58,10 +63,24 @@ func run(ctx context.Context, log *slog.Logger) error {
 	store := connect.S3(env.S3)
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		return New(Config{Plane: p, Redis: rdb, Postgres: pools[p], S3: store, Bucket: env.S3Bucket,
-			Keys: p.Keys(keyspace.New(env.KeyPrefix)), Log: log.With("plane", p.String()), EventKey: key, Timeout: env.Timeout})
+			Keys: p.Keys(keyspace.New(env.KeyPrefix)), Log: log.With("plane", p.String()), EventKey: key, Timeout: env.Timeout,
+			ReleaseEvery: releaseEvery})
 	})
 	if err != nil {
 		return err
 	}
 	return fn.Run(ctx, log, newPlanes(fns))
+}
+
+// durationEnv reads a duration setting; unset is 0 (the default).
+func durationEnv(getenv func(string) string, name string) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
 }

@@ -37,6 +37,9 @@ type Config struct {
 	Timeout     time.Duration    // deadline of one call to a server, 2s by default
 	PassTimeout time.Duration    // deadline of a whole pass, 1m by default
 	Now         func() time.Time // time.Now by default
+	// ReleaseEvery is the release driver's tick (SURGE_RELEASE_EVERY),
+	// 1s by default; negative turns the driver off.
+	ReleaseEvery time.Duration
 }
 
 func (c *Config) defaults() error {
@@ -52,6 +55,9 @@ func (c *Config) defaults() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.ReleaseEvery == 0 {
+		c.ReleaseEvery = time.Second
+	}
 	return nil
 }
 
@@ -64,6 +70,7 @@ type Function struct {
 	ledger    *ledger.Reader
 	claims    *claim.Store
 	letters   *deadletter.Store
+	releases  *releases // the release driver, once started
 }
 
 // New returns the reconcile function; Start migrates and makes the bucket.
@@ -76,15 +83,19 @@ func New(cfg Config) (*Function, error) {
 		letters: deadletter.NewStore(cfg.Postgres)}, nil
 }
 
-// Start applies the schema migrations and creates the report bucket if
-// it is missing.
+// Start applies the schema migrations, creates the report bucket if it is
+// missing and starts the release driver (Stop ends it).
 func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*f.cfg.Timeout)
 	defer cancel()
 	if err := schema.Migrate(ctx, f.cfg.Postgres); err != nil {
 		return err
 	}
-	return ensureBucket(ctx, f.cfg.S3, f.cfg.Bucket)
+	if err := ensureBucket(ctx, f.cfg.S3, f.cfg.Bucket); err != nil {
+		return err
+	}
+	f.startReleases()
+	return nil
 }
 
 // Ready answers true while Redis and PostgreSQL answer.

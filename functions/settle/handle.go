@@ -68,7 +68,7 @@ func (f *Function) verify(d events.OrderQueuedData) (receipt.Receipt, error) {
 func orderOf(r receipt.Receipt) ledger.Order {
 	return ledger.Order{
 		OrderNo: r.OrderNo, TokenID: r.TokenID, CampaignID: r.CampaignID, SKU: r.SKU, UserID: r.UserID,
-		Seq: r.Seq, Qty: r.Qty, FirstSlot: r.FirstSlot, Amount: r.Amount, ReservedAt: r.ReservedAt, PayBy: r.PayBy,
+		Seq: r.Seq, Qty: r.Qty, FirstSlot: r.FirstSlot, Slots: r.Slots, Amount: r.Amount, ReservedAt: r.ReservedAt, PayBy: r.PayBy,
 	}
 }
 

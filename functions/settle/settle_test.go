@@ -70,25 +70,43 @@ func TestRejectedChangeNothing(t *testing.T) {
 		{"tampered token", func(d *events.OrderQueuedData) { d.Token = tamper(d.Token) }},
 		{"not a token", func(d *events.OrderQueuedData) { d.Token = "garbage" }},
 		{"token of another order", func(d *events.OrderQueuedData) { d.OrderNo = "double11:phone-x:carol:2" }},
-		{"over the per-user limit", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t)
 			e := fx.win(t, "carol", 1, 3)
-			if tc.mutate == nil {
-				e = fx.win(t, "carol", 2, 4) // limit is 1: the database refuses seq 2
-			}
 			var d events.OrderQueuedData
 			must(t, e.DataAs(&d))
-			if tc.mutate != nil {
-				tc.mutate(&d)
-			}
+			tc.mutate(&d)
 			must(t, e.SetData("application/json", d))
 			if status, body := fx.post(t, e); status != http.StatusBadRequest {
 				t.Errorf("status = %d (%s); want 400", status, body)
 			}
 			fx.assertUntouched(t, "carol")
 		})
+	}
+}
+
+// TestOverLimitChangesNothing: carol already holds her one unit (limit 1)
+// in PostgreSQL; a second win is refused by the user units, 400, and
+// leaves everything as it was.
+func TestOverLimitChangesNothing(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	_, err := fx.pool.Exec(ctx, `INSERT INTO orders (order_no, token_id, campaign_id, sku, user_id, seq, qty, first_slot, amount, reserved_at, pay_by)
+		VALUES ('double11:phone-x:carol:1', 'double11.old', 'double11', 'phone-x', 'carol', 1, 1, 1, 99900, now(), now());
+		INSERT INTO user_units VALUES ('double11', 'carol', 1, 'double11:phone-x:carol:1')`)
+	must(t, err)
+	if status, body := fx.post(t, fx.win(t, "carol", 2, 4)); status != http.StatusBadRequest {
+		t.Errorf("status = %d (%s); want 400", status, body)
+	}
+	if n := fx.orders(t); n != 1 {
+		t.Errorf("orders = %d; want 1 (the first)", n)
+	}
+	if left, _ := fx.pending.List(ctx, "carol"); len(left) == 0 {
+		t.Error("pending token removed; want kept")
+	}
+	if r, _ := fx.claims.Get(ctx, "double11.c-carol"); r.State != claim.Reserved {
+		t.Errorf("claim state = %q; want reserved", r.State)
 	}
 }
 

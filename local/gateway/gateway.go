@@ -33,6 +33,7 @@ func Routes() []Route {
 		{http.MethodPost, "/v1/campaigns/{id}/claims", "captcha"},
 		{http.MethodGet, "/v1/claims/{id}", "query"},
 		{http.MethodGet, "/v1/orders", "query"},
+		{http.MethodPost, "/v1/orders/{id}/payment", "query"},
 		{http.MethodGet, "/v1/keys", "query"},
 		{http.MethodGet, "/v1/dead-letters", "admin"},
 		{http.MethodPost, "/v1/dead-letters/redrive", "admin"},

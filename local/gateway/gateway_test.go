@@ -88,6 +88,7 @@ var api = []struct{ method, uri, service string }{
 	{http.MethodPost, "/v1/campaigns/double11/claims", "captcha"},
 	{http.MethodGet, "/v1/claims/double11.7f3a", "query"},
 	{http.MethodGet, "/v1/orders?page=2", "query"},
+	{http.MethodPost, "/v1/orders/double11:phone-x:alice:1/payment", "query"},
 	{http.MethodGet, "/v1/keys", "query"},
 	{http.MethodGet, "/v1/dead-letters?campaign=double11", "admin"},
 	{http.MethodPost, "/v1/dead-letters/redrive?type=x", "admin"},

@@ -24,11 +24,19 @@ const (
 	Rejected = "rejected"
 	Settled  = "settled"
 	Released = "released"
+	// Paid: a settled claim paid before its pay_by. Releasing: a settled
+	// claim whose pay_by passed unpaid, decided released, its units not
+	// given back yet (package stock finishes it).
+	Paid      = "paid"
+	Releasing = "releasing"
 )
 
 // Final reports whether a claim in state s will not change again (a
 // reserved claim still settles or is released).
-func Final(s string) bool { return s == Rejected || s == Settled || s == Released }
+//
+// A settled claim is reported final: the claim's decision is done, while
+// its order may still be paid or released (package stock).
+func Final(s string) bool { return s == Rejected || s == Settled || s == Released || s == Paid }
 
 // Hash fields of a claim record. The pre-deduct Lua script writes
 // FieldState, FieldReason, FieldSeq, FieldFirstSlot and FieldUpdated too.

@@ -82,6 +82,14 @@ const claimEvents = ":claim-events"
 // Inflight is the hash claim id → units reserved but not yet settled.
 func (c Campaign) Inflight() string { return c.tag + ":inflight" }
 
+// Free is the sorted set of a SKU's stock slots given back by releases
+// (score = slot), sold again lowest first.
+func (c Campaign) Free(sku string) string { return c.tag + ":free:" + sku }
+
+// Due is the sorted set claim id → pay_by (unix ms) of the reservations
+// not paid or released yet: the release driver reads what is due.
+func (c Campaign) Due() string { return c.tag + ":due" }
+
 // Challenge is one captcha challenge, deleted when answered.
 func (c Campaign) Challenge(id string) string { return c.tag + ":challenge:" + id }
 

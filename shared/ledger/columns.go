@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,6 +16,7 @@ func columns(orders []Order) []any {
 		seq, qty, first                []int32
 		amount                         []int64
 		reserved, payBy                []time.Time
+		slots                          []string
 	}
 	for _, o := range sorted {
 		c.no, c.token, c.campaign = append(c.no, o.OrderNo), append(c.token, o.TokenID), append(c.campaign, o.CampaignID)
@@ -21,8 +24,19 @@ func columns(orders []Order) []any {
 		c.seq, c.qty, c.first = append(c.seq, int32(o.Seq)), append(c.qty, int32(o.Qty)), append(c.first, int32(o.FirstSlot))
 		c.amount = append(c.amount, o.Amount)
 		c.reserved, c.payBy = append(c.reserved, o.ReservedAt), append(c.payBy, o.PayBy)
+		c.slots = append(c.slots, joinSlots(o.Slots))
 	}
-	return []any{c.no, c.token, c.campaign, c.sku, c.user, c.seq, c.qty, c.first, c.amount, c.reserved, c.payBy}
+	return []any{c.no, c.token, c.campaign, c.sku, c.user, c.seq, c.qty, c.first, c.amount, c.reserved, c.payBy, c.slots}
+}
+
+// joinSlots is an explicit slot list as insertOrders reads it ("5,17"),
+// empty for a range.
+func joinSlots(slots []int) string {
+	parts := make([]string, len(slots))
+	for i, n := range slots {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
 }
 
 func slotLess(a, b Order) bool {
@@ -38,14 +52,44 @@ func slotLess(a, b Order) bool {
 // slotColumns lists the slots of the inserted orders, sorted, as the four
 // arrays insertSlots unnests.
 func slotColumns(inserted []Order) []any {
-	var campaign, sku, owner []string
-	var slot []int32
-	for _, o := range sortedBySlot(inserted) {
-		for n := o.FirstSlot; n <= o.LastSlot(); n++ {
-			campaign, sku, slot, owner = append(campaign, o.CampaignID), append(sku, o.SKU), append(slot, int32(n)), append(owner, o.OrderNo)
+	type key struct {
+		campaign, sku string
+		slot          int
+		owner         string
+	}
+	var all []key
+	for _, o := range inserted {
+		for _, n := range o.SlotList() {
+			all = append(all, key{o.CampaignID, o.SKU, n, o.OrderNo})
 		}
 	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.campaign != b.campaign {
+			return a.campaign < b.campaign
+		}
+		if a.sku != b.sku {
+			return a.sku < b.sku
+		}
+		return a.slot < b.slot
+	})
+	var campaign, sku, owner []string
+	var slot []int32
+	for _, k := range all {
+		campaign, sku, slot, owner = append(campaign, k.campaign), append(sku, k.sku), append(slot, int32(k.slot)), append(owner, k.owner)
+	}
 	return []any{campaign, sku, slot, owner}
+}
+
+// unitColumns lists the inserted orders as the four arrays insertUnits
+// unnests: campaign, user, order number, qty.
+func unitColumns(inserted []Order) []any {
+	var campaign, user, no []string
+	var qty []int32
+	for _, o := range inserted {
+		campaign, user, no, qty = append(campaign, o.CampaignID), append(user, o.UserID), append(no, o.OrderNo), append(qty, int32(o.Qty))
+	}
+	return []any{campaign, user, no, qty}
 }
 
 func sortedBySlot(orders []Order) []Order {

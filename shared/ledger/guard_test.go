@@ -18,7 +18,8 @@ func TestGuards(t *testing.T) {
 		name string
 		bad  ledger.Order
 	}{
-		{"seq over limit", order("greedy", 3, 5, 1)},
+		{"units over limit", order("held", 2, 5, 1)},
+		{"qty over limit", order("greedy", 1, 5, 3)},
 		{"slot over stock", order("late", 1, 10, 2)},
 		{"slot taken by another order", order("liar", 1, 2, 1)},
 		{"order number reused with another token", withToken(order("held", 1, 7, 1), "sale.other")},
@@ -61,7 +62,7 @@ func TestGuards(t *testing.T) {
 // TestOverlapInOneBatch: two orders of one batch claim the same slot; one
 // wins, the other is refused, and no slot is sold twice.
 func TestOverlapInOneBatch(t *testing.T) {
-	pool := newPool(t, 10, 1)
+	pool := newPool(t, 10, 2)
 	c, err := ledger.NewCommitter(pool, ledger.Config{MaxDelay: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +108,7 @@ func TestNoOversellUnderRace(t *testing.T) {
 }
 
 func TestReader(t *testing.T) {
-	pool := newPool(t, 10, 2)
+	pool := newPool(t, 10, 3)
 	c := newCommitter(t, pool)
 	for _, o := range []ledger.Order{order("a", 1, 1, 2), order("a", 2, 3, 1), order("b", 1, 4, 3)} {
 		if _, err := c.Submit(context.Background(), o); err != nil {

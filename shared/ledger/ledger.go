@@ -1,8 +1,10 @@
 // Package ledger writes settled orders to PostgreSQL, the system of record,
 // in group-committed batches with database-side guards shaped as unique
-// keys (no hot rows): an order is inserted only when its seq is within the
-// campaign's per-user limit and each stock unit it holds is a free slot
-// 1..stock of its SKU. Writing an order again is success (idempotent).
+// keys (no hot rows): an order is inserted only when each stock unit it
+// holds is a free slot 1..stock of its SKU and its user has a free unit
+// 1..per_user_limit for each of them. Writing an order again is success
+// (idempotent). Payments marks an order paid or released; a release gives
+// its slots and user units back.
 package ledger
 
 import (
@@ -13,7 +15,7 @@ import (
 
 // Errors of Submit.
 var (
-	// ErrGuard: the order breaks a database guard (seq over the per-user
+	// ErrGuard: the order breaks a database guard (units over the per-user
 	// limit, a slot over stock or held by another order, an unknown campaign
 	// or SKU, its order number or token held by a different order). No retry
 	// can fix it: dead-letter it.
@@ -33,15 +35,28 @@ type Order struct {
 	SKU        string
 	UserID     string
 	Seq        int // the user's n-th win in the campaign
-	Qty        int // units, holding slots FirstSlot..FirstSlot+Qty-1
+	Qty        int // units, holding slots FirstSlot..FirstSlot+Qty-1, or Slots
 	FirstSlot  int
+	// Slots lists the stock slots the order holds when they are not the
+	// range from FirstSlot (slots given back and sold again); nil for a
+	// range. Its first element is FirstSlot.
+	Slots      []int
 	Amount     int64 // cents
 	ReservedAt time.Time
 	PayBy      time.Time
 }
 
-// LastSlot is the last stock unit the order holds.
-func (o Order) LastSlot() int { return o.FirstSlot + o.Qty - 1 }
+// SlotList is every stock slot the order holds, in order.
+func (o Order) SlotList() []int {
+	if o.Slots != nil {
+		return o.Slots
+	}
+	out := make([]int, o.Qty)
+	for i := range out {
+		out[i] = o.FirstSlot + i
+	}
+	return out
+}
 
 // validate rejects what the table's checks would reject, so one bad order
 // never aborts the batch it would share with good ones.
@@ -53,6 +68,13 @@ func (o Order) validate() error {
 		return fmt.Errorf("order %s: quantity out of range: %w", o.OrderNo, ErrGuard)
 	case o.ReservedAt.IsZero(), o.PayBy.IsZero():
 		return fmt.Errorf("order %s: missing time: %w", o.OrderNo, ErrGuard)
+	case o.Slots != nil && (len(o.Slots) != o.Qty || o.Slots[0] != o.FirstSlot):
+		return fmt.Errorf("order %s: slots %v do not match qty %d from %d: %w", o.OrderNo, o.Slots, o.Qty, o.FirstSlot, ErrGuard)
+	}
+	for _, n := range o.Slots {
+		if n <= 0 {
+			return fmt.Errorf("order %s: slot %d out of range: %w", o.OrderNo, n, ErrGuard)
+		}
 	}
 	return nil
 }

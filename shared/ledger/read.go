@@ -14,9 +14,10 @@ type Reader struct{ pool *pgxpool.Pool }
 // NewReader returns a Reader on pool.
 func NewReader(pool *pgxpool.Pool) *Reader { return &Reader{pool: pool} }
 
-// SettledUnits returns the units settled per SKU of a campaign.
+// SettledUnits returns the units settled per SKU of a campaign and not
+// released (a released order's units are back in stock).
 func (r *Reader) SettledUnits(ctx context.Context, campaignID string) (map[string]int, error) {
-	return r.sums(ctx, `SELECT sku, sum(qty)::int FROM orders WHERE campaign_id = $1 GROUP BY sku`, campaignID)
+	return r.sums(ctx, `SELECT sku, sum(qty)::int FROM orders WHERE campaign_id = $1 AND state <> 'released' GROUP BY sku`, campaignID)
 }
 
 // Settled is one settled order as an audit sees it: the claim (token id)
@@ -28,9 +29,10 @@ type Settled struct {
 	Qty       int
 }
 
-// SettledOrders returns every settled order of a campaign, in one read.
+// SettledOrders returns every settled order of a campaign not released, in
+// one read.
 func (r *Reader) SettledOrders(ctx context.Context, campaignID string) ([]Settled, error) {
-	rows, err := r.pool.Query(ctx, `SELECT token_id, sku, first_slot, qty FROM orders WHERE campaign_id = $1`, campaignID)
+	rows, err := r.pool.Query(ctx, `SELECT token_id, sku, first_slot, qty FROM orders WHERE campaign_id = $1 AND state <> 'released'`, campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", campaignID, err)
 	}

@@ -13,6 +13,7 @@ package receipt
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -36,7 +37,7 @@ type Receipt struct {
 	UserID     string    //
 	Qty        int       // units won
 	Seq        int       // the user's n-th win in the campaign
-	FirstSlot  int       // stock units FirstSlot..FirstSlot+Qty-1
+	FirstSlot  int       // stock units FirstSlot..FirstSlot+Qty-1, or Slots
 	Amount     int64     // cents: price × qty
 	ReservedAt time.Time // millisecond precision on the wire
 	PayBy      time.Time // millisecond precision on the wire
@@ -44,6 +45,10 @@ type Receipt struct {
 	// Shadow marks a win of shadow traffic (package plane): settle and
 	// query on the real plane refuse it, so no load test becomes an order.
 	Shadow bool
+	// Slots lists the stock units when they are not the range from
+	// FirstSlot (slots given back by releases and sold again); nil for a
+	// range. Its first element is FirstSlot.
+	Slots []int
 }
 
 // OrderNo is the deterministic order number of a user's seq-th win of sku
@@ -64,6 +69,23 @@ func (r Receipt) validate() error {
 		return errors.New("quantity out of range")
 	case r.ReservedAt.IsZero(), r.PayBy.IsZero():
 		return errors.New("missing time")
+	}
+	return checkSlots(r.Slots, r.Qty, r.FirstSlot)
+}
+
+// checkSlots checks a slot list: nil (a range), or qty positive slots
+// starting at first.
+func checkSlots(slots []int, qty, first int) error {
+	if slots == nil {
+		return nil
+	}
+	if len(slots) != qty || slots[0] != first {
+		return fmt.Errorf("slots %v do not match qty %d from slot %d", slots, qty, first)
+	}
+	for _, n := range slots {
+		if n <= 0 {
+			return fmt.Errorf("slot %d out of range", n)
+		}
 	}
 	return nil
 }

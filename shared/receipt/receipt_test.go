@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Verify = %+v, want %+v", got, want)
 	}
 }
@@ -212,6 +213,28 @@ func BenchmarkVerify(b *testing.B) {
 	for b.Loop() {
 		if _, err := v.Verify(tok); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSlotsRoundTrip: a receipt holding slots that are not a range signs
+// and verifies them; one holding a range has the bytes it always had.
+func TestSlotsRoundTrip(t *testing.T) {
+	s := signer(t, 9)
+	r := sample()
+	plain := mint(t, s, r)
+	r.Slots = []int{41, 97}
+	got, err := NewVerifier(s.Public()).Verify(mint(t, s, r))
+	if err != nil || !reflect.DeepEqual(got.Slots, []int{41, 97}) {
+		t.Fatalf("Verify = %+v, %v; want slots [41 97]", got, err)
+	}
+	if again := mint(t, s, sample()); again != plain {
+		t.Error("a range receipt's token changed")
+	}
+	for _, bad := range [][]int{{41}, {40, 97}, {41, 0}} {
+		r.Slots = bad
+		if _, err := s.Sign(r); err == nil {
+			t.Errorf("Sign with slots %v: nil error; want refused", bad)
 		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 //	  int64 reserved_at = 10; int64 pay_by = 11;  // unix ms
 //	  string key_id = 12;
 //	  bool shadow = 13;     // written only when true
+//	  repeated int64 slots = 14 [packed = true]; // written only when the
+//	                        // slots are not first_slot..first_slot+qty-1
 //	}
 const (
 	fieldTokenID protowire.Number = iota + 1
@@ -32,6 +34,7 @@ const (
 	fieldPayBy
 	fieldKeyID
 	fieldShadow
+	fieldSlots
 )
 
 // marshal writes r in field order, so equal receipts give equal bytes.
@@ -51,6 +54,14 @@ func marshal(r Receipt) []byte {
 	b = appendString(b, fieldKeyID, r.KeyID)
 	if r.Shadow { // a real receipt is the bytes it was before shadow traffic existed
 		b = appendInt(b, fieldShadow, 1)
+	}
+	if r.Slots != nil { // a range is the bytes it was before slots were given back
+		var packed []byte
+		for _, n := range r.Slots {
+			packed = protowire.AppendVarint(packed, uint64(n))
+		}
+		b = protowire.AppendTag(b, fieldSlots, protowire.BytesType)
+		b = protowire.AppendBytes(b, packed)
 	}
 	return b
 }
@@ -90,6 +101,9 @@ func (r *Receipt) consume(num protowire.Number, typ protowire.Type, b []byte) (i
 	}
 	if set := r.intField(num); set != nil {
 		return consumeInt(typ, b, set)
+	}
+	if num == fieldSlots {
+		return r.consumeSlots(typ, b)
 	}
 	n := protowire.ConsumeFieldValue(num, typ, b)
 	if n < 0 {
@@ -162,5 +176,29 @@ func consumeInt(typ protowire.Type, b []byte, set func(int64)) (int, error) {
 		return 0, fmt.Errorf("value %d out of range", v)
 	}
 	set(int64(v))
+	return n, nil
+}
+
+// consumeSlots reads the packed slot list.
+func (r *Receipt) consumeSlots(typ protowire.Type, b []byte) (int, error) {
+	if typ != protowire.BytesType {
+		return 0, errWireType
+	}
+	packed, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return 0, protowire.ParseError(n)
+	}
+	r.Slots = []int{}
+	for len(packed) > 0 {
+		v, m := protowire.ConsumeVarint(packed)
+		if m < 0 {
+			return 0, protowire.ParseError(m)
+		}
+		if v > 1<<31 {
+			return 0, fmt.Errorf("slot %d out of range", v)
+		}
+		r.Slots = append(r.Slots, int(v))
+		packed = packed[m:]
+	}
 	return n, nil
 }

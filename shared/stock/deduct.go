@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,14 +36,17 @@ type Request struct {
 // claim.Rejected (or claim.Settled / claim.Released for a claim further
 // down the chain, claim.Refused for one captcha refused: nothing was
 // decided, nothing changed); Reason is set for a rejection. A reservation holds stock
-// units FirstSlot..FirstSlot+Qty-1, is the user's Seq-th win in the campaign
+// units FirstSlot..FirstSlot+Qty-1 (or Slots), is the user's Seq-th win in the campaign
 // and must be paid by PayBy. ReservedAt is when the reservation was first
 // made, whatever the delivery that asks again.
 type Decision struct {
-	State      string
-	Reason     string
-	Seq        int
-	FirstSlot  int
+	State     string
+	Reason    string
+	Seq       int
+	FirstSlot int
+	// Slots lists the stock slots when they are not a range from
+	// FirstSlot (slots given back and sold again); nil for a range.
+	Slots      []int
 	PayBy      time.Time
 	ReservedAt time.Time
 }
@@ -74,7 +79,8 @@ func (d *Deducter) Deduct(ctx context.Context, req Request) (Decision, error) {
 // scriptInput is the KEYS and ARGV of the pre-deduct script for req.
 func (d *Deducter) scriptInput(req Request) (keys []string, args []any) {
 	c := d.keys.Campaign(req.CampaignID)
-	keys = []string{c.Meta(), c.Stock(req.SKU), c.Held(), c.Wins(), c.Claim(req.ClaimID), c.Inflight(), c.ClaimEvents()}
+	keys = []string{c.Meta(), c.Stock(req.SKU), c.Held(), c.Wins(), c.Claim(req.ClaimID), c.Inflight(), c.ClaimEvents(),
+		c.Free(req.SKU), c.Due()}
 	var requested int64
 	if !req.RequestedAt.IsZero() {
 		requested = req.RequestedAt.UnixMilli()
@@ -96,10 +102,11 @@ func (r Request) validate() error {
 	return nil
 }
 
-// decode reads the script's {state, reason, seq, first_slot, pay_by_ms, reserved_ms}.
+// decode reads the script's {state, reason, seq, first_slot, pay_by_ms,
+// reserved_ms, slots}.
 func decode(res []any) (Decision, error) {
-	if len(res) != 6 {
-		return Decision{}, fmt.Errorf("deduct: script returned %d values, want 6", len(res))
+	if len(res) != 7 {
+		return Decision{}, fmt.Errorf("deduct: script returned %d values, want 7", len(res))
 	}
 	state, _ := res[0].(string)
 	reason, _ := res[1].(string)
@@ -110,7 +117,12 @@ func decode(res []any) (Decision, error) {
 	if state == "" {
 		return Decision{}, fmt.Errorf("deduct: script returned no state")
 	}
-	d := Decision{State: state, Reason: reason, Seq: int(seq), FirstSlot: int(first)}
+	list, _ := res[6].(string)
+	slots, err := ParseSlots(list)
+	if err != nil {
+		return Decision{}, fmt.Errorf("deduct: %w", err)
+	}
+	d := Decision{State: state, Reason: reason, Seq: int(seq), FirstSlot: int(first), Slots: slots}
 	if payBy > 0 {
 		d.PayBy = time.UnixMilli(payBy).UTC()
 	}
@@ -118,4 +130,22 @@ func decode(res []any) (Decision, error) {
 		d.ReservedAt = time.UnixMilli(reservedAt).UTC()
 	}
 	return d, nil
+}
+
+// ParseSlots reads a slot list as the scripts record it ("5,17"); "" is
+// nil (a range).
+func ParseSlots(list string) ([]int, error) {
+	if list == "" {
+		return nil, nil
+	}
+	parts := strings.Split(list, ",")
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("slot list %q: bad slot %q", list, p)
+		}
+		out[i] = n
+	}
+	return out, nil
 }

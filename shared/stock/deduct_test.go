@@ -3,6 +3,7 @@ package stock_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -78,7 +79,7 @@ func TestDeductBranches(t *testing.T) {
 			r := req(c.ID, "claim", or(tt.user, "alice"), or(tt.sku, "phone"), tt.qty, orTime(tt.now, open))
 			heldBefore := f.hashInts(t, f.keys.Campaign(c.ID).Held())[r.UserID]
 			got := f.deduct(t, r)
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Deduct = %+v; want %+v", got, tt.want)
 			}
 			if left := f.remaining(t, c.ID, "phone"); left != tt.wantLeft {
@@ -149,7 +150,7 @@ func TestDeductIdempotent(t *testing.T) {
 	r := req(c.ID, "one", "alice", "phone", 1, now)
 	first := f.deduct(t, r)
 	r.Now = now.Add(time.Second) // a redelivery, later
-	if again := f.deduct(t, r); again != first {
+	if again := f.deduct(t, r); !reflect.DeepEqual(again, first) {
 		t.Errorf("second Deduct = %+v; want the first decision %+v", again, first)
 	}
 	if left := f.remaining(t, c.ID, "phone"); left != 4 {
@@ -170,7 +171,7 @@ func TestDeductRejectionIsFinal(t *testing.T) {
 	r := req(c.ID, "one", "alice", "phone", 1, start.Add(-time.Second))
 	first := f.deduct(t, r)
 	r.Now = start.Add(time.Second) // redelivered once the sale is open
-	if again := f.deduct(t, r); again != first || again.Reason != events.ReasonNotOpen {
+	if again := f.deduct(t, r); !reflect.DeepEqual(again, first) || again.Reason != events.ReasonNotOpen {
 		t.Errorf("redelivered Deduct = %+v; want the recorded %+v", again, first)
 	}
 	if left := f.remaining(t, c.ID, "phone"); left != 5 {

@@ -2,6 +2,7 @@ package stock_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -55,7 +56,7 @@ func TestDeductDropsRefusedClaims(t *testing.T) {
 			if tt.want != claim.Refused {
 				return
 			}
-			if got != (stock.Decision{State: claim.Refused}) {
+			if !reflect.DeepEqual(got, stock.Decision{State: claim.Refused}) {
 				t.Errorf("Deduct of a refused claim = %+v; want only state refused", got)
 			}
 			left, held := f.remaining(t, c.ID, "phone"), f.hashInts(t, f.keys.Campaign(c.ID).Held())["alice"]

@@ -9,12 +9,16 @@ import "github.com/redis/go-redis/v9"
 const (
 	FieldPayBy      = "pay_by_ms"
 	FieldReservedAt = "reserved_ms"
+	// FieldSlots lists a reservation's stock slots ("5,17") when they are
+	// not first_slot..first_slot+qty-1; absent for a range.
+	FieldSlots = "slots"
 )
 
 // deductLua decides one claim atomically. The claim record fields are those
 // of package claim; the meta fields those of Warm.
 //
-//	KEYS: 1 meta, 2 stock(sku), 3 held, 4 wins, 5 claim, 6 inflight, 7 claim events channel
+//	KEYS: 1 meta, 2 stock(sku), 3 held, 4 wins, 5 claim, 6 inflight, 7 claim events channel,
+//	      8 free slots(sku), 9 due
 //	ARGV: 1 now ms, 2 qty, 3 user, 4 sku, 5 claim id, 6 claim ttl ms,
 //	      7 sold-out channel, 8 campaign id, 9 requested ms (0: unknown),
 //	      10 claim.RefusedTTL ms
@@ -28,7 +32,14 @@ const (
 // Each decision it records is published on KEYS[7] as a claim.Event
 // ("<claim id> <state>"); a claim decided already publishes nothing.
 //
-// It returns {state, reason, seq, first_slot, pay_by_ms, reserved_ms}.
+// A reservation takes the lowest slots given back (KEYS[8], filled by
+// releases) first, then fresh ones: live units are the fresh slots handed
+// out less the free ones, so the next fresh slot is
+// configured − left + |free| + 1. With a payment window it is added to the
+// due index (KEYS[9], claim id → pay_by) that the release driver reads.
+//
+// It returns {state, reason, seq, first_slot, pay_by_ms, reserved_ms,
+// slots}, slots being "" for a range from first_slot.
 // When it takes a SKU's last unit, or finds none left, it publishes
 // "<campaign> <sku> 0" on the sold-out channel (package soldout reads it):
 // that decision is the only source of a sold-out flag.
@@ -36,13 +47,14 @@ const deductLua = `
 local now, qty, user, sku = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
 
 local function recorded()
-  local r = redis.call('HMGET', KEYS[5], 'state', 'reason', 'seq', 'first_slot', 'pay_by_ms', 'reserved_ms')
-  if r[1] == 'reserved' or r[1] == 'rejected' or r[1] == 'settled' or r[1] == 'released' then
-    return {r[1], r[2] or '', tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0, tonumber(r[6]) or 0}
+  local r = redis.call('HMGET', KEYS[5], 'state', 'reason', 'seq', 'first_slot', 'pay_by_ms', 'reserved_ms', 'slots')
+  local s = r[1]
+  if s == 'reserved' or s == 'rejected' or s == 'settled' or s == 'released' or s == 'paid' or s == 'releasing' then
+    return {s, r[2] or '', tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0, tonumber(r[6]) or 0, r[7] or ''}
   end
   local requested = tonumber(ARGV[9])
-  if r[1] == 'refused' or (not r[1] and requested > 0 and now - requested > tonumber(ARGV[10])) then
-    return {'refused', '', 0, 0, 0, 0}
+  if s == 'refused' or (not s and requested > 0 and now - requested > tonumber(ARGV[10])) then
+    return {'refused', '', 0, 0, 0, 0, ''}
   end
 end
 
@@ -60,7 +72,7 @@ end
 local function reject(reason)
   record({'state', 'rejected', 'reason', reason})
   redis.call('PUBLISH', KEYS[7], ARGV[5] .. ' rejected')
-  return {'rejected', reason, 0, 0, 0, 0}
+  return {'rejected', reason, 0, 0, 0, 0, ''}
 end
 
 local done = recorded()
@@ -82,17 +94,36 @@ if left < qty then
   return reject('sold_out')
 end
 
-local first = configured - left + 1
-if first < 1 then return redis.error_reply('stock of ' .. sku .. ' exceeds its configured stock') end
+local nfree = redis.call('ZCARD', KEYS[8])
+local fresh = configured - left + nfree + 1
+if fresh - nfree < 1 then return redis.error_reply('stock of ' .. sku .. ' exceeds its configured stock') end
+local slots = {}
+if nfree > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[8], math.min(qty, nfree))
+  for i = 1, #popped, 2 do slots[#slots + 1] = tonumber(popped[i]) end
+end
+while #slots < qty do
+  slots[#slots + 1] = fresh
+  fresh = fresh + 1
+end
+local first, list = slots[1], ''
+if slots[qty] - first + 1 ~= qty then list = table.concat(slots, ',') end
 if redis.call('DECRBY', KEYS[2], qty) == 0 then gone() end
 redis.call('HINCRBY', KEYS[3], user, qty)
 local seq = redis.call('HINCRBY', KEYS[4], user, 1)
-local pay_by = now + (tonumber(m[4]) or 0)
+local window = tonumber(m[4]) or 0
+local pay_by = now + window
 redis.call('HSET', KEYS[6], ARGV[5], qty)
-record({'state', 'reserved', 'seq', seq, 'first_slot', first,
-  'pay_by_ms', string.format('%.0f', pay_by), 'reserved_ms', ARGV[1]})
+local fields = {'state', 'reserved', 'seq', seq, 'first_slot', first,
+  'pay_by_ms', string.format('%.0f', pay_by), 'reserved_ms', ARGV[1]}
+if list ~= '' then
+  fields[#fields + 1] = 'slots'
+  fields[#fields + 1] = list
+end
+record(fields)
+if window > 0 then redis.call('ZADD', KEYS[9], pay_by, ARGV[5]) end
 redis.call('PUBLISH', KEYS[7], ARGV[5] .. ' reserved')
-return {'reserved', '', seq, first, pay_by, now}
+return {'reserved', '', seq, first, pay_by, now, list}
 `
 
 // deductScript is built once and run with EVALSHA (EVAL on a cache miss).

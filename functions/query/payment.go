@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/stock"
+)
+
+// paid is the answer to a payment; a replay under the same key gets the
+// very same answer.
+type paid struct {
+	OrderNo string `json:"order_no"`
+	State   string `json:"state"`
+}
+
+// pay answers POST /v1/orders/{order_no}/payment: the caller pays one of
+// its settled orders before its pay_by, under an Idempotency-Key. Another
+// user's order is "not found", exactly like a missing one. The decision
+// is Redis's (stock.Window: a payment and a release racing, the first
+// wins), then the order is marked paid in PostgreSQL.
+func (f *Function) pay(w http.ResponseWriter, r *http.Request) error {
+	user, err := f.user(r)
+	if err != nil {
+		return err
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" || len(key) > 200 {
+		return httpapi.Errorf(http.StatusBadRequest, "idempotency_key_required", "a payment needs an Idempotency-Key header (1-200 bytes)")
+	}
+	orderNo := r.PathValue("order_no")
+	notFound := httpapi.Errorf(http.StatusNotFound, "order_not_found", "no order %q of yours", orderNo)
+	if owner(orderNo) != user {
+		return notFound
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*f.cfg.Timeout)
+	defer cancel()
+	var claimID string
+	err = f.cfg.DB.QueryRow(ctx, `SELECT token_id FROM orders WHERE order_no = $1 AND user_id = $2`, orderNo, user).Scan(&claimID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f.unsettled(ctx, user, orderNo, notFound)
+	}
+	if err != nil {
+		return fmt.Errorf("payment of %s: %w", orderNo, err)
+	}
+	fate, err := f.payments.Pay(ctx, claimID, key, time.Time{})
+	if err != nil {
+		return fmt.Errorf("payment of %s: %w", orderNo, err)
+	}
+	switch fate.Outcome {
+	case stock.Paid, stock.Replay:
+		httpapi.WriteJSON(w, http.StatusOK, paid{OrderNo: orderNo, State: fate.State})
+		return nil
+	case stock.Expired:
+		return httpapi.Errorf(http.StatusConflict, "payment_expired", "the payment window of %s has passed", orderNo)
+	case stock.AlreadyPaid:
+		return httpapi.Errorf(http.StatusConflict, "already_paid", "%s is paid already, under another Idempotency-Key", orderNo)
+	case stock.NotSettled:
+		return settling(orderNo)
+	default:
+		return httpapi.Errorf(http.StatusConflict, "not_payable", "%s is %s", orderNo, fate.State)
+	}
+}
+
+// unsettled answers a payment of an order not in PostgreSQL: one still
+// pending settlement is retried later (forcing settlement is not built
+// yet), any other is not found.
+func (f *Function) unsettled(ctx context.Context, user, orderNo string, notFound error) error {
+	tokens, err := f.pending.List(ctx, user)
+	if err != nil {
+		return fmt.Errorf("payment of %s: %w", orderNo, err)
+	}
+	if _, ok := tokens[orderNo]; ok {
+		return settling(orderNo)
+	}
+	return notFound
+}
+
+func settling(orderNo string) error {
+	return httpapi.Errorf(http.StatusConflict, "not_settled", "%s is still being settled; retry", orderNo).WithRetryAfter(time.Second)
+}
+
+// owner is the user of an order number campaign:sku:user:seq ("" when it
+// is not one); campaign and sku ids hold no ':', a user id may.
+func owner(orderNo string) string {
+	parts := strings.Split(orderNo, ":")
+	if len(parts) < 4 {
+		return ""
+	}
+	return strings.Join(parts[2:len(parts)-1], ":")
+}
