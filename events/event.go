@@ -19,7 +19,7 @@ var ErrInvalid = errors.New("invalid event")
 // Payload is one of the data types above.
 type Payload interface {
 	ClaimRequestedData | ClaimReservedData | ClaimRejectedData |
-		OrderQueuedData | OrderSettledData | ReconcileReportData
+		OrderQueuedData | OrderSettledData | ReconcileReportData | AlertRaisedData
 	validate() error
 }
 
@@ -66,6 +66,18 @@ func ReconcileReport(id string, d ReconcileReportData, at time.Time) event.Event
 	e.SetID(id)
 	e.SetType(TypeReconcileReport)
 	e.SetSource(SourceReconcile)
+	e.SetTime(at)
+	_ = e.SetData(event.ApplicationJSON, d)
+	return e
+}
+
+// AlertRaised is reconcile's alert id, with its campaign as subject.
+func AlertRaised(id string, d AlertRaisedData, at time.Time) event.Event {
+	e := event.New()
+	e.SetID(id)
+	e.SetType(TypeAlertRaised)
+	e.SetSource(SourceReconcile)
+	e.SetSubject(d.CampaignID)
 	e.SetTime(at)
 	_ = e.SetData(event.ApplicationJSON, d)
 	return e

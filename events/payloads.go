@@ -68,6 +68,18 @@ type ReconcileReportData struct {
 	ReportKey  string `json:"report_key"`
 }
 
+// AlertRaisedData is one alert: what happened and what the operator does
+// about it. CampaignID is empty for what belongs to no campaign; Ref is
+// the S3 key of the pass's report, or the id of the dead letter.
+type AlertRaisedData struct {
+	Severity   string `json:"severity"` // SeverityInfo, SeverityWarning or SeverityCritical
+	Kind       string `json:"kind"`     // AlertDeadLetter, AlertRebuild, …
+	CampaignID string `json:"campaign_id,omitempty"`
+	What       string `json:"what"`
+	Action     string `json:"action"`
+	Ref        string `json:"ref,omitempty"`
+}
+
 func (d ClaimRequestedData) validate() error {
 	if err := required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "sku", d.SKU); err != nil {
 		return err
@@ -115,6 +127,10 @@ func (d OrderSettledData) validate() error {
 }
 
 func (d ReconcileReportData) validate() error { return nil }
+
+func (d AlertRaisedData) validate() error {
+	return required("severity", d.Severity, "kind", d.Kind, "what", d.What, "action", d.Action)
+}
 
 // required takes name, value pairs and names the first empty value.
 func required(pairs ...string) error {

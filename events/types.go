@@ -17,6 +17,7 @@ const (
 	TypeOrderQueued     = "dev.surgekit.order.queued.v1"       // enqueue → settle
 	TypeOrderSettled    = "dev.surgekit.order.settled.v1"      // settle, terminal
 	TypeReconcileReport = "dev.surgekit.reconcile.reported.v1" // reconcile, terminal
+	TypeAlertRaised     = "dev.surgekit.alert.raised.v1"       // reconcile → reconcile's alert log
 	// Ping is what a Knative PingSource sends; it drives reconcile.
 	TypePing = "dev.knative.sources.ping"
 )
@@ -45,6 +46,21 @@ const PartitionKeyExtension = "partitionkey"
 // (the local one does, for two minutes) that this send is meant, and so it
 // is set after signing and left out of the signature.
 const RedriveExtension = "surgeredrive"
+
+// Alert severities, least to most urgent.
+const (
+	SeverityInfo     = "info"
+	SeverityWarning  = "warning"
+	SeverityCritical = "critical"
+)
+
+// Alert kinds: what reconcile saw.
+const (
+	AlertDeadLetter         = "dead_letter"            // the broker gave up on an event
+	AlertRebuild            = "rebuild"                // a campaign's Redis state was rebuilt from PostgreSQL
+	AlertUnrepairedMismatch = "unrepaired_mismatch"    // a pass found Redis and PostgreSQL disagreeing and did not repair it
+	AlertRepairsOver        = "repairs_over_threshold" // a pass repaired more than SURGE_ALERT_REPAIR_THRESHOLD
+)
 
 // Rejection reasons, as the public API reports them.
 const (

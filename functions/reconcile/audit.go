@@ -24,6 +24,7 @@ type CampaignReport struct {
 	Difference    int         `json:"difference"`
 	Unattributed  int         `json:"unattributed_inflight,omitempty"` // inflight units whose claim record is gone
 	StaleInflight []string    `json:"stale_inflight,omitempty"`        // inflight claims already settled in PostgreSQL
+	Repairs       int         `json:"repairs,omitempty"`               // repairs the pass made (none until reconcile repairs)
 	Mismatch      bool        `json:"mismatch"`
 }
 

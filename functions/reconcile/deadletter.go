@@ -10,7 +10,7 @@ import (
 	"github.com/surgekit/surge/shared/claim"
 )
 
-// deadLetter stores e once and finalises the claim of a dead claim
+// deadLetter stores e once, raises its alert, and finalises the claim of a dead claim
 // request, so every accepted claim reaches a final state. Only a request
 // captcha signed finalises its claim: an unsigned one posted to the broker
 // (prededuct's 400) must not reject somebody else's pending claim.
@@ -18,6 +18,9 @@ func (f *Function) deadLetter(ctx context.Context, e event.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
 	if err := f.letters.Put(ctx, e); err != nil {
+		return err
+	}
+	if err := f.raiseDeadLetter(ctx, e); err != nil {
 		return err
 	}
 	if e.Type() != events.TypeClaimRequested {

@@ -17,12 +17,15 @@ import (
 
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
+	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
+	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/schema"
 )
 
@@ -43,6 +46,7 @@ type fixture struct {
 	keys      keyspace.Space
 	claims    *claim.Store
 	committer *ledger.Committer
+	alerts    *alertSink
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -59,6 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { _ = fx.committer.Close() })
 	fx.s3 = servertest.S3(env)
 	fx.claims = claim.NewStore(fx.rdb, fx.keys)
+	fx.alerts = newAlertSink(t)
 	fx.srv = fx.serve(t)
 	c := &campaign.Campaign{ID: "sale", Kind: campaign.KindSale, PerUserLimit: 1,
 		Items: []campaign.Item{{SKU: "phone", Stock: 10, Price: 100}}, StartsAt: at, EndsAt: at.Add(time.Hour)}
@@ -66,16 +71,23 @@ func newFixture(t *testing.T) *fixture {
 	return fx
 }
 
-// serve starts the function; its bucket does not exist yet, so Start
-// must create it.
+// adminToken is the operator's token of the fixture's server.
+const adminToken = "test-admin-token"
+
+// serve starts the function as main serves it, the same function on both
+// planes; its bucket does not exist yet, so Start must create it.
 func (fx *fixture) serve(t *testing.T) *httptest.Server {
 	t.Helper()
+	sink, err := fn.NewSink(fx.alerts.srv.URL)
+	must(t, err)
 	f, err := New(Config{Redis: fx.rdb, Postgres: fx.pool, S3: fx.s3, Bucket: fx.bucket, Keys: fx.keys,
-		Log: slog.New(slog.DiscardHandler), EventKey: eventsigtest.Key(t)})
+		Log: slog.New(slog.DiscardHandler), EventKey: eventsigtest.Key(t), Sink: sink})
 	must(t, err)
 	must(t, f.Start(context.Background(), nil))
 	t.Cleanup(func() { _ = f.Stop(context.Background()) })
-	return fntest.Serve(t, f)
+	srv, err := newServer(slog.New(slog.DiscardHandler), plane.Each[*Function]{f, f}, auth.NewAdmin(adminToken))
+	must(t, err)
+	return fntest.Serve(t, srv)
 }
 
 // reserve records what prededuct leaves for a won claim of one unit:
@@ -107,11 +119,17 @@ func (fx *fixture) setRemaining(t *testing.T, n int) {
 // ping runs a pass and returns the status and the report it wrote.
 func (fx *fixture) ping(t *testing.T, id string) (int, Report) {
 	t.Helper()
+	return fx.pingAt(t, id, at)
+}
+
+// pingAt is ping sent at when, which names its report.
+func (fx *fixture) pingAt(t *testing.T, id string, when time.Time) (int, Report) {
+	t.Helper()
 	e := event.New()
 	e.SetID(id)
 	e.SetType("dev.knative.sources.ping")
 	e.SetSource("/apis/v1/namespaces/surge/pingsources/reconcile")
-	e.SetTime(at)
+	e.SetTime(when)
 	status, body := fx.post(t, "/", e)
 	if status != http.StatusOK {
 		t.Fatalf("ping status = %d (%s); want 200", status, body)

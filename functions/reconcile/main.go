@@ -8,6 +8,13 @@
 // ping or a dead letter marked shadow (the PingSource reconcile-tick-shadow,
 // or any shadow event the broker gave up on) is reconciled or stored on
 // the shadow plane, its report under shadow/ in the bucket.
+//
+// It raises alerts (alert.raised, through K_SINK) on a dead letter, on a
+// campaign a pass finds mismatching, and on a pass's repairs over
+// SURGE_ALERT_REPAIR_THRESHOLD; the alerts Trigger brings them back to it,
+// and it logs each. With the admin token it serves
+// GET /v1/campaigns/{id}/reconcile (the campaign's reports, newest first)
+// and POST /v1/campaigns/{id}/reconcile (a pass over it now).
 package main
 
 import (
@@ -15,8 +22,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
+	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/connect"
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
@@ -26,21 +35,43 @@ import (
 
 func main() { fn.Main("reconcile", run) }
 
-func loadEnv(getenv func(string) string) (connect.Env, *eventsig.Key, error) {
+// settings is reconcile's configuration, read once from the environment.
+type settings struct {
+	Env             connect.Env
+	EventKey        *eventsig.Key
+	AdminToken      string // SURGE_ADMIN_TOKEN: the operator's calls
+	Sink            string // K_SINK: the broker, where alerts are raised
+	OIDCTokenFile   string // SURGE_OIDC_TOKEN_FILE: the SinkBinding's identity, sent with each alert
+	RepairThreshold int    // SURGE_ALERT_REPAIR_THRESHOLD: repairs in a campaign's pass before an alert; 0
+}
+
+func loadEnv(getenv func(string) string) (settings, error) {
 	env, err := connect.LoadEnv(getenv)
 	if err != nil {
-		return env, nil, err
+		return settings{}, err
 	}
+	s := settings{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN"), Sink: getenv("K_SINK"),
+		OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE")}
 	if err := connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
-		"SURGE_S3_BUCKET", env.S3Bucket); err != nil {
-		return env, nil, err
+		"SURGE_S3_BUCKET", env.S3Bucket, "SURGE_ADMIN_TOKEN", s.AdminToken, "K_SINK", s.Sink); err != nil {
+		return s, err
 	}
-	key, err := eventsig.FromEnv(getenv, "SURGE_EVENT_KEY")
-	return env, key, err
+	if v := getenv("SURGE_ALERT_REPAIR_THRESHOLD"); v != "" {
+		if s.RepairThreshold, err = strconv.Atoi(v); err != nil || s.RepairThreshold < 0 {
+			return s, fmt.Errorf("SURGE_ALERT_REPAIR_THRESHOLD %q: want a count ≥ 0", v)
+		}
+	}
+	s.EventKey, err = eventsig.FromEnv(getenv, "SURGE_EVENT_KEY")
+	return s, err
 }
 
 func run(ctx context.Context, log *slog.Logger) error {
-	env, key, err := loadEnv(os.Getenv)
+	cfg, err := loadEnv(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	env := cfg.Env
+	sink, err := fn.NewSink(cfg.Sink, fn.WithTokenFile(cfg.OIDCTokenFile))
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -63,13 +94,17 @@ func run(ctx context.Context, log *slog.Logger) error {
 	store := connect.S3(env.S3)
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		return New(Config{Plane: p, Redis: rdb, Postgres: pools[p], S3: store, Bucket: env.S3Bucket,
-			Keys: p.Keys(keyspace.New(env.KeyPrefix)), Log: log.With("plane", p.String()), EventKey: key, Timeout: env.Timeout,
-			ReleaseEvery: releaseEvery})
+			Keys: p.Keys(keyspace.New(env.KeyPrefix)), Log: log.With("plane", p.String()), EventKey: cfg.EventKey,
+			Sink: sink, RepairThreshold: cfg.RepairThreshold, Timeout: env.Timeout, ReleaseEvery: releaseEvery})
 	})
 	if err != nil {
 		return err
 	}
-	return fn.Run(ctx, log, newPlanes(fns))
+	srv, err := newServer(log, fns, auth.NewAdmin(cfg.AdminToken))
+	if err != nil {
+		return err
+	}
+	return fn.Run(ctx, log, srv)
 }
 
 // durationEnv reads a duration setting; unset is 0 (the default).

@@ -15,11 +15,18 @@ import (
 func (f *Function) pass(ctx context.Context, e event.Event) (Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.PassTimeout)
 	defer cancel()
-	r := Report{EventID: e.ID(), StartedAt: f.cfg.Now().UTC()}
+	started := f.cfg.Now().UTC()
 	ids, err := f.campaignIDs(ctx)
 	if err != nil {
-		return r, err
+		return Report{EventID: e.ID(), StartedAt: started}, err
 	}
+	return f.passOver(ctx, e.ID(), eventTime(e, started), started, ids)
+}
+
+// passOver audits the campaigns ids and writes the report, named after
+// at and eventID, to S3.
+func (f *Function) passOver(ctx context.Context, eventID string, at, started time.Time, ids []string) (Report, error) {
+	r := Report{EventID: eventID, StartedAt: started}
 	for _, id := range ids {
 		c, err := f.audit(ctx, id)
 		if err != nil {
@@ -28,7 +35,7 @@ func (f *Function) pass(ctx context.Context, e event.Event) (Report, error) {
 		r.add(c)
 	}
 	r.FinishedAt = f.cfg.Now().UTC()
-	r.Key = f.cfg.Plane.ObjectPrefix() + reportKey(eventTime(e, r.StartedAt), e.ID())
+	r.Key = f.cfg.Plane.ObjectPrefix() + reportKey(at, eventID)
 	return r, putReport(ctx, f.cfg.S3, f.cfg.Bucket, f.cfg.Timeout, r)
 }
 

@@ -33,18 +33,22 @@ type Config struct {
 	Log      *slog.Logger
 	// EventKey (SURGE_EVENT_KEY) tells a dead claim.requested that captcha
 	// signed, whose claim is finalised, from one posted by anyone else.
-	EventKey    *eventsig.Key
-	Timeout     time.Duration    // deadline of one call to a server, 2s by default
-	PassTimeout time.Duration    // deadline of a whole pass, 1m by default
-	Now         func() time.Time // time.Now by default
+	EventKey *eventsig.Key
+	Sink     publisher // the broker (K_SINK), where alerts are raised
+	// RepairThreshold (SURGE_ALERT_REPAIR_THRESHOLD): a campaign's pass
+	// with more repairs than this raises an alert; 0 by default.
+	RepairThreshold int
+	Timeout         time.Duration    // deadline of one call to a server, 2s by default
+	PassTimeout     time.Duration    // deadline of a whole pass, 1m by default
+	Now             func() time.Time // time.Now by default
 	// ReleaseEvery is the release driver's tick (SURGE_RELEASE_EVERY),
 	// 1s by default; negative turns the driver off.
 	ReleaseEvery time.Duration
 }
 
 func (c *Config) defaults() error {
-	if c.Redis == nil || c.Postgres == nil || c.S3 == nil || c.Bucket == "" || c.Log == nil || c.EventKey == nil {
-		return errors.New("reconcile: Redis, Postgres, S3, Bucket, Log and EventKey are required")
+	if c.Redis == nil || c.Postgres == nil || c.S3 == nil || c.Bucket == "" || c.Log == nil || c.EventKey == nil || c.Sink == nil {
+		return errors.New("reconcile: Redis, Postgres, S3, Bucket, Log, EventKey and Sink are required")
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second
@@ -112,19 +116,26 @@ func (f *Function) Ready(ctx context.Context) (bool, error) {
 }
 
 // Handle stores a dead letter (an event carrying knativeerrorcode) and
-// answers 202, or runs a pass on a ping and replies with its report.
+// answers 202, logs an alert (the alerts Trigger) and answers 202, or runs
+// a pass on a ping, raises its alerts and replies with its report.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	if deadletter.Is(e) {
 		return nil, f.deadLetter(ctx, e)
 	}
+	if e.Type() == events.TypeAlertRaised {
+		return nil, f.logAlert(e)
+	}
 	if e.Type() != events.TypePing {
-		return nil, fmt.Errorf("%w: type %q, want %q or a dead letter", events.ErrInvalid, e.Type(), events.TypePing)
+		return nil, fmt.Errorf("%w: type %q, want %q, %q or a dead letter", events.ErrInvalid, e.Type(), events.TypePing, events.TypeAlertRaised)
 	}
 	report, err := f.pass(ctx, e)
 	if err != nil {
 		return nil, err
 	}
 	f.logReport(report)
+	if err := f.raisePass(ctx, report); err != nil {
+		return nil, err
+	}
 	reply := events.ReconcileReport(e.ID()+"/report", report.summary(), report.FinishedAt)
 	return &reply, nil
 }

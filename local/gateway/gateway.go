@@ -38,6 +38,8 @@ func Routes() []Route {
 		{http.MethodGet, "/v1/dead-letters", "admin"},
 		{http.MethodPost, "/v1/dead-letters/redrive", "admin"},
 		{http.MethodPost, "/v1/dead-letters/{id}/redrive", "admin"},
+		{http.MethodGet, "/v1/campaigns/{id}/reconcile", "reconcile"},
+		{http.MethodPost, "/v1/campaigns/{id}/reconcile", "reconcile"},
 	}
 }
 

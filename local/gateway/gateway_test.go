@@ -93,10 +93,12 @@ var api = []struct{ method, uri, service string }{
 	{http.MethodGet, "/v1/dead-letters?campaign=double11", "admin"},
 	{http.MethodPost, "/v1/dead-letters/redrive?type=x", "admin"},
 	{http.MethodPost, "/v1/dead-letters/42/redrive", "admin"},
+	{http.MethodGet, "/v1/campaigns/double11/reconcile?limit=5", "reconcile"},
+	{http.MethodPost, "/v1/campaigns/double11/reconcile", "reconcile"},
 }
 
 func TestEveryRouteReachesItsService(t *testing.T) {
-	b := newBackends(t, "admin", "captcha", "query")
+	b := newBackends(t, "admin", "captcha", "query", "reconcile")
 	g := newGateway(t, b.urls)
 	check := func(method, uri, service string) {
 		t.Helper()
@@ -120,7 +122,7 @@ func TestEveryRouteReachesItsService(t *testing.T) {
 }
 
 func TestNoRoute(t *testing.T) {
-	b := newBackends(t, "admin", "captcha", "query")
+	b := newBackends(t, "admin", "captcha", "query", "reconcile")
 	g := newGateway(t, b.urls)
 	tests := []struct{ name, method, target string }{
 		{"unknown path", http.MethodGet, "/v1/nope"},
@@ -151,7 +153,7 @@ func TestNoRoute(t *testing.T) {
 }
 
 func TestDownService(t *testing.T) {
-	b := newBackends(t, "admin", "captcha")
+	b := newBackends(t, "admin", "captcha", "reconcile")
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close() // its port now refuses connections
 	b.urls["query"] = down.URL
@@ -169,7 +171,8 @@ func TestDownService(t *testing.T) {
 }
 
 func TestNewNeedsEveryService(t *testing.T) {
-	all := map[string]string{"admin": "http://127.0.0.1:1", "captcha": "http://127.0.0.1:2", "query": "http://127.0.0.1:3"}
+	all := map[string]string{"admin": "http://127.0.0.1:1", "captcha": "http://127.0.0.1:2", "query": "http://127.0.0.1:3",
+		"reconcile": "http://127.0.0.1:4"}
 	if _, err := gateway.New(one(all)); err != nil {
 		t.Fatalf("New(all services) = %v; want nil", err)
 	}
@@ -184,7 +187,7 @@ func TestNewNeedsEveryService(t *testing.T) {
 			t.Errorf("New without %s = %v; want an error naming it", name, err)
 		}
 	}
-	bad := map[string]string{"admin": "http://[::1", "captcha": "http://x", "query": "http://y"}
+	bad := map[string]string{"admin": "http://[::1", "captcha": "http://x", "query": "http://y", "reconcile": "http://z"}
 	if _, err := gateway.New(one(bad)); err == nil {
 		t.Error("New with an unparsable URL = nil error; want an error")
 	}
@@ -193,14 +196,14 @@ func TestNewNeedsEveryService(t *testing.T) {
 // A service with several instances gets its requests round robin, with
 // the client's address in X-Forwarded-For.
 func TestInstancesShareRequests(t *testing.T) {
-	b := newBackends(t, "admin", "query", "captcha-1", "captcha-2")
+	b := newBackends(t, "admin", "query", "reconcile", "captcha-1", "captcha-2")
 	var forwarded sync.Map
 	xff := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		forwarded.Store(r.Header.Get("X-Forwarded-For"), true)
 	}))
 	t.Cleanup(xff.Close)
 	g, err := gateway.New(map[string][]string{"admin": {b.urls["admin"]}, "query": {b.urls["query"]},
-		"captcha": {b.urls["captcha-1"], b.urls["captcha-2"], xff.URL}})
+		"reconcile": {b.urls["reconcile"]}, "captcha": {b.urls["captcha-1"], b.urls["captcha-2"], xff.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +235,7 @@ func TestLongPollIsNotCut(t *testing.T) {
 		}
 	}))
 	defer slow.Close()
-	gw := httptest.NewUnstartedServer(newGateway(t, map[string]string{"admin": slow.URL, "captcha": slow.URL, "query": slow.URL}))
+	gw := httptest.NewUnstartedServer(newGateway(t, map[string]string{"admin": slow.URL, "captcha": slow.URL, "query": slow.URL, "reconcile": slow.URL}))
 	gw.Config.ReadHeaderTimeout = 5 * time.Second // as local/engine serves it
 	gw.Start()
 	defer gw.Close()

@@ -16,7 +16,8 @@ func Emitters() map[string][]string {
 		"prededuct": {events.TypeClaimReserved, events.TypeClaimRejected},
 		"enqueue":   {events.TypeOrderQueued},
 		"settle":    {events.TypeOrderSettled},
-		"reconcile": {events.TypeReconcileReport},
+		// reconcile replies with its report and publishes its alerts.
+		"reconcile": {events.TypeReconcileReport, events.TypeAlertRaised},
 		"query":     nil,
 		// admin redrives dead letters: what a Trigger gave up on, sent
 		// back as it first entered the broker (any type a Trigger takes).
