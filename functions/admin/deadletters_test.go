@@ -5,63 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/eventsig"
-	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/plane"
 )
-
-// receiver is a broker ingress over HTTP that keeps what it is sent, or
-// answers 500 while failing.
-type receiver struct {
-	sink    *fn.Sink
-	failing atomic.Bool
-	mu      sync.Mutex
-	events  []event.Event
-}
-
-func newReceiver(t *testing.T) *receiver {
-	t.Helper()
-	rc := &receiver{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rc.failing.Load() {
-			http.Error(w, "broker down", http.StatusInternalServerError)
-			return
-		}
-		e, err := cehttp.NewEventFromHTTPRequest(r)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		rc.mu.Lock()
-		rc.events = append(rc.events, *e)
-		rc.mu.Unlock()
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	t.Cleanup(srv.Close)
-	var err error
-	if rc.sink, err = fn.NewSink(srv.URL); err != nil {
-		t.Fatal(err)
-	}
-	return rc
-}
-
-func (rc *receiver) got() []event.Event {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]event.Event(nil), rc.events...)
-}
 
 var eventKey = mustKey()
 
@@ -194,7 +148,7 @@ func TestRedriveRepublishesTheOriginal(t *testing.T) {
 			t.Errorf("redrive %d: count %d at %v; want %d at %v", round, got.RedriveCount, got.RedrivenAt, round, fx.clock.Now())
 		}
 	}
-	sent := fx.broker.got()
+	sent := fx.broker.Events()
 	if len(sent) != 2 {
 		t.Fatalf("broker got %d events; want 2", len(sent))
 	}
@@ -232,7 +186,7 @@ func TestRedriveAllOfAFilter(t *testing.T) {
 		t.Fatalf("second page: %d %s; want 1 redriven", w.Code, w.Body)
 	}
 	var sent []string
-	for _, e := range fx.broker.got() {
+	for _, e := range fx.broker.Events() {
 		sent = append(sent, e.ID())
 	}
 	if strings.Join(sent, " ") != "a-alice a-carol" {
@@ -275,7 +229,7 @@ func TestDeadLettersBadInput(t *testing.T) {
 			t.Errorf("%s %s: %d %s; want %d %s", tc.method, tc.path, w.Code, body.Error.Code, tc.status, tc.code)
 		}
 	}
-	if n := len(fx.broker.got()); n != 0 {
+	if n := len(fx.broker.Events()); n != 0 {
 		t.Errorf("broker got %d events; want none", n)
 	}
 }
@@ -284,7 +238,7 @@ func TestRedriveBrokerDownRecordsNothing(t *testing.T) {
 	fx := newFixture(t)
 	fx.put(t, deadClaim(t, "a", "alice", false))
 	id := fx.list(t, "").Letters[0].ID
-	fx.broker.failing.Store(true)
+	fx.broker.Failing.Store(true)
 	w := fx.call(t, http.MethodPost, fmt.Sprintf("/v1/dead-letters/%d/redrive", id), adminToken, nil)
 	if w.Code != http.StatusBadGateway {
 		t.Fatalf("redrive, broker down: %d %s; want 502", w.Code, w.Body)

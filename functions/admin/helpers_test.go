@@ -53,7 +53,7 @@ type fixture struct {
 	s3      *s3.Client
 	bucket  string
 	letters *deadletter.Store
-	broker  *receiver
+	broker  *fntest.Broker
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -71,10 +71,10 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s3c := servertest.S3(env)
 	bank := captcha.NewBank(rdb, keys, captcha.NewObjects(s3c, env.S3Bucket, 5*time.Second))
-	broker := newReceiver(t)
+	broker := fntest.NewBroker(t)
 	letters := deadletter.NewStore(pool)
 	f := New(Deps{Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool), Keys: keys,
-		Admin: auth.NewAdmin(adminToken), Bank: bank, Now: c.Now, Letters: letters, Sink: broker.sink})
+		Admin: auth.NewAdmin(adminToken), Bank: bank, Now: c.Now, Letters: letters, Sink: broker.Sink})
 	h := fntest.Handler(t, f)
 	exec := func(sql string, args ...any) {
 		t.Helper()

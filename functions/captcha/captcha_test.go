@@ -109,7 +109,7 @@ func TestCaptchaUsedTwiceAcceptedOnce(t *testing.T) {
 	if accepted.Load() != 1 || gone.Load() != 15 {
 		t.Fatalf("%d accepted, %d gone; want 1 and 15", accepted.Load(), gone.Load())
 	}
-	if n, c := len(fx.sink.got()), fx.claimKeys(t); n != 1 || c != 1 {
+	if n, c := len(fx.sink.Events()), fx.claimKeys(t); n != 1 || c != 1 {
 		t.Fatalf("%d events, %d claims; want 1 each", n, c)
 	}
 }
@@ -140,7 +140,7 @@ func TestCaptchaRejections(t *testing.T) {
 			if w.Code != tc.want || httpapitest.ErrorCode(w) != tc.code {
 				t.Fatalf("status %d %s; want %d %s", w.Code, w.Body, tc.want, tc.code)
 			}
-			if n, c := len(fx.sink.got()), fx.claimKeys(t); n != 0 || c != 0 {
+			if n, c := len(fx.sink.Events()), fx.claimKeys(t); n != 0 || c != 0 {
 				t.Fatalf("%d events, %d claims; want none", n, c)
 			}
 		})

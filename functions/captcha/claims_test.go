@@ -72,7 +72,7 @@ func TestBadClaimsChangeNothing(t *testing.T) {
 			}
 		})
 	}
-	if n := len(fx.sink.got()); n != 0 {
+	if n := len(fx.sink.Events()); n != 0 {
 		t.Fatalf("%d events published after bad claims; want 0", n)
 	}
 	if n := fx.claimKeys(t); n != 0 {
@@ -95,7 +95,7 @@ func TestClaimAcceptedAndPublished(t *testing.T) {
 	if err != nil || rec.State != claim.Pending || rec.UserID != "alice" || rec.SKU != "mug" || rec.Qty != 2 {
 		t.Fatalf("record %+v, %v; want pending alice mug×2", rec, err)
 	}
-	got := fx.sink.got()
+	got := fx.sink.Events()
 	if len(got) != 1 {
 		t.Fatalf("%d events; want 1", len(got))
 	}
@@ -113,7 +113,7 @@ func TestClaimAcceptedAndPublished(t *testing.T) {
 func TestPublishFailureLeavesNoClaim(t *testing.T) {
 	fx := newFixture(t, captcha.Config{})
 	fx.warm(t, "open", false)
-	fx.sink.failing.Store(true)
+	fx.sink.Failing.Store(true)
 	w := fx.call(t, "/v1/campaigns/open/claims", token(t, "alice"), map[string]any{"sku": "cup", "qty": 1})
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || httpapitest.ErrorCode(w) != "unavailable" {
 		t.Fatalf("status %d %v %s; want 503 unavailable with Retry-After", w.Code, w.Header(), w.Body)

@@ -1,20 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/local/servers"
@@ -23,7 +18,6 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/claim"
-	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/httpapi/httpapitest"
 	"github.com/surgekit/surge/shared/keyspace"
@@ -37,69 +31,13 @@ func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &deps)) }
 
 var jwtSecret = []byte("jwt-secret-for-tests")
 
-// receiver is a CloudEvents endpoint standing in for the broker ingress: it
-// records what it is sent, or refuses everything when failing is set.
-type receiver struct {
-	mu      sync.Mutex
-	events  []event.Event
-	failing atomic.Bool
-	paused  chan struct{} // when set, requests wait until it is closed: a stopped broker
-}
-
-// pause holds every request until the returned resume is called.
-func (rc *receiver) pause() (resume func()) {
-	ch := make(chan struct{})
-	rc.mu.Lock()
-	rc.paused = ch
-	rc.mu.Unlock()
-	return sync.OnceFunc(func() { close(ch) })
-}
-
-func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rc.mu.Lock()
-	paused := rc.paused
-	rc.mu.Unlock()
-	if paused != nil {
-		// Read the body first: only then does net/http notice a client
-		// that hangs up (and cancel r's context).
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		select {
-		case <-paused:
-		case <-r.Context().Done():
-		}
-		if r.Context().Err() != nil { // the publisher gave up before the broker stored it
-			return
-		}
-	}
-	if rc.failing.Load() {
-		http.Error(w, "broker down", http.StatusInternalServerError)
-		return
-	}
-	e, err := cehttp.NewEventFromHTTPRequest(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	rc.mu.Lock()
-	rc.events = append(rc.events, *e)
-	rc.mu.Unlock()
-	w.WriteHeader(http.StatusAccepted)
-}
-
-func (rc *receiver) got() []event.Event {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]event.Event(nil), rc.events...)
-}
-
 // fixture is one captcha function on a fresh key prefix.
 type fixture struct {
 	f     *Function
 	h     http.Handler
 	rdb   *redis.Client
 	keys  keyspace.Space
-	sink  *receiver
+	sink  *fntest.Broker
 	board *soldout.Board
 	bank  *captcha.Bank
 }
@@ -119,13 +57,7 @@ func newFixtureWith(t *testing.T, cfg captcha.Config, set func(*Deps)) *fixture 
 func newFixtureOn(t *testing.T, env servertest.Env, cfg captcha.Config, set func(*Deps)) *fixture {
 	t.Helper()
 	rdb := servertest.Redis(t, env, 0)
-	rc := &receiver{}
-	srv := httptest.NewServer(rc)
-	t.Cleanup(srv.Close)
-	sink, err := fn.NewSink(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := fntest.NewBroker(t)
 	keys := keyspace.New(env.KeyPrefix)
 	cfg.Secret = []byte("captcha-secret")
 	objects := captcha.NewObjects(servertest.S3(env), env.S3Bucket, 5*time.Second)
@@ -137,7 +69,7 @@ func newFixtureOn(t *testing.T, env servertest.Env, cfg captcha.Config, set func
 	board := soldout.New(rdb, keys, 50*time.Millisecond)
 	runBoard(t, board)
 	d := Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Redis: rdb, Keys: keys,
-		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: sink, SoldOut: board}
+		Users: auth.NewUsers(jwtSecret), Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: rc.Sink, SoldOut: board}
 	set(&d)
 	f := New(d)
 	return &fixture{f: f, h: fntest.Handler(t, f), rdb: rdb, keys: keys, sink: rc, board: board, bank: bank}

@@ -25,7 +25,7 @@ func TestIdempotentRetry(t *testing.T) {
 	if a.ClaimID != b.ClaimID {
 		t.Fatalf("claim ids %s and %s; want the same", a.ClaimID, b.ClaimID)
 	}
-	got := fx.sink.got()
+	got := fx.sink.Events()
 	if len(got) != 2 || got[0].ID() != got[1].ID() || string(got[0].Data()) != string(got[1].Data()) {
 		t.Fatalf("%d events; want the same event twice", len(got))
 	}

@@ -17,7 +17,7 @@ import (
 func TestStoppedBrokerSheds(t *testing.T) {
 	fx := newFixtureWith(t, captcha.Config{}, func(d *Deps) { d.PublishTimeout = 150 * time.Millisecond })
 	fx.warm(t, "open", false)
-	resume := fx.sink.pause()
+	resume := fx.sink.Pause()
 	defer resume()
 	var wg sync.WaitGroup
 	for i := range 20 {
@@ -39,7 +39,7 @@ func TestStoppedBrokerSheds(t *testing.T) {
 			t.Fatalf("claim after resume: %d %s; want 202", w.Code, w.Body)
 		}
 	}
-	if records, published := fx.claimKeys(t), len(fx.sink.got()); records != 5 || published != 5 {
+	if records, published := fx.claimKeys(t), len(fx.sink.Events()); records != 5 || published != 5 {
 		t.Fatalf("%d records, %d events after resume; want 5 and 5", records, published)
 	}
 }
@@ -48,7 +48,7 @@ func TestStoppedBrokerSheds(t *testing.T) {
 func TestInflightBoundSheds(t *testing.T) {
 	fx := newFixtureWith(t, captcha.Config{}, func(d *Deps) { d.MaxInflight, d.PublishTimeout = 2, 3*time.Second })
 	fx.warm(t, "open", false)
-	resume := fx.sink.pause()
+	resume := fx.sink.Pause()
 	body := map[string]any{"sku": "cup", "qty": 1}
 	var held sync.WaitGroup
 	for i := range 2 {

@@ -26,12 +26,12 @@ func TestSoldOutAnsweredAtOnce(t *testing.T) {
 	}
 	fx.sellOut(t, "open", "cup", 10)
 
-	events, records := len(fx.sink.got()), fx.claimKeys(t)
+	events, records := len(fx.sink.Events()), fx.claimKeys(t)
 	w := fx.call(t, "/v1/campaigns/open/claims", token(t, "bob"), cup, "Idempotency-Key", "k2")
 	if w.Code != http.StatusConflict || httpapitest.ErrorCode(w) != "sold_out" {
 		t.Fatalf("click after the sell-out: %d %s; want 409 sold_out", w.Code, w.Body)
 	}
-	if e, r := len(fx.sink.got()), fx.claimKeys(t); e != events || r != records {
+	if e, r := len(fx.sink.Events()), fx.claimKeys(t); e != events || r != records {
 		t.Fatalf("sold-out click left %d events and %d records; want none", e-events, r-records)
 	}
 	again := fx.call(t, "/v1/campaigns/open/claims", token(t, "alice"), cup, "Idempotency-Key", "k1")

@@ -21,7 +21,6 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
-	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/fn/fntest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
@@ -78,8 +77,7 @@ const adminToken = "test-admin-token"
 // planes; its bucket does not exist yet, so Start must create it.
 func (fx *fixture) serve(t *testing.T) *httptest.Server {
 	t.Helper()
-	sink, err := fn.NewSink(fx.alerts.srv.URL)
-	must(t, err)
+	sink := fx.alerts.Sink
 	f, err := New(Config{Redis: fx.rdb, Postgres: fx.pool, S3: fx.s3, Bucket: fx.bucket, Keys: fx.keys,
 		Log: slog.New(slog.DiscardHandler), EventKey: eventsigtest.Key(t), Sink: sink})
 	must(t, err)

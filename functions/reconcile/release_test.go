@@ -9,7 +9,6 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
-	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/receipt"
@@ -45,8 +44,7 @@ func TestReleaseDriver(t *testing.T) {
 	if got, err := window.Pay(ctx, ids["payer"], "k", at.Add(time.Minute)); err != nil || got.Outcome != stock.Paid {
 		t.Fatalf("Pay = %+v, %v", got, err)
 	}
-	sink, err := fn.NewSink(fx.alerts.srv.URL)
-	must(t, err)
+	sink := fx.alerts.Sink
 	f, err := New(Config{Redis: fx.rdb, Postgres: fx.pool, S3: fx.s3, Bucket: fx.bucket, Keys: fx.keys,
 		Log: slog.New(slog.DiscardHandler), EventKey: eventsigtest.Key(t), Sink: sink, ReleaseEvery: 50 * time.Millisecond,
 		Now: func() time.Time { return at.Add(11 * time.Minute) }})
