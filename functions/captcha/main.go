@@ -54,16 +54,16 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if cfg.EventKey, err = eventsig.FromEnv(getenv, "SURGE_EVENT_KEY"); err != nil {
 		return Config{}, err
 	}
-	if cfg.MinAge, err = duration(getenv, "SURGE_CAPTCHA_MIN_AGE", cfg.MinAge); err != nil {
+	if cfg.MinAge, err = connect.Duration(getenv, "SURGE_CAPTCHA_MIN_AGE", cfg.MinAge); err != nil {
 		return Config{}, err
 	}
-	if cfg.TTL, err = duration(getenv, "SURGE_CAPTCHA_TTL", cfg.TTL); err != nil {
+	if cfg.TTL, err = connect.Duration(getenv, "SURGE_CAPTCHA_TTL", cfg.TTL); err != nil {
 		return Config{}, err
 	}
-	if cfg.SoldOutRefresh, err = duration(getenv, "SURGE_SOLDOUT_REFRESH", cfg.SoldOutRefresh); err != nil {
+	if cfg.SoldOutRefresh, err = connect.Duration(getenv, "SURGE_SOLDOUT_REFRESH", cfg.SoldOutRefresh); err != nil {
 		return Config{}, err
 	}
-	if cfg.PublishTimeout, err = duration(getenv, "SURGE_PUBLISH_TIMEOUT", DefaultPublishTimeout); err != nil {
+	if cfg.PublishTimeout, err = connect.Duration(getenv, "SURGE_PUBLISH_TIMEOUT", DefaultPublishTimeout); err != nil {
 		return Config{}, err
 	}
 	if cfg.Overload, err = loadOverload(getenv); err != nil {
@@ -71,18 +71,6 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_JWT_SECRET", cfg.JWTSecret,
 		"SURGE_CAPTCHA_SECRET", cfg.CaptchaSecret, "K_SINK", cfg.Sink, "SURGE_S3_BUCKET", env.S3Bucket)
-}
-
-func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
-	v := getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return d, nil
 }
 
 func main() { fn.Main("captcha", run) }

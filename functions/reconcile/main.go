@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/connect"
@@ -75,7 +74,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	releaseEvery, err := durationEnv(os.Getenv, "SURGE_RELEASE_EVERY")
+	releaseEvery, err := connect.Duration(os.Getenv, "SURGE_RELEASE_EVERY", 0)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -105,17 +104,4 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	return fn.Run(ctx, log, srv)
-}
-
-// durationEnv reads a duration setting; unset is 0 (the default).
-func durationEnv(getenv func(string) string, name string) (time.Duration, error) {
-	v := getenv(name)
-	if v == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return d, nil
 }

@@ -30,16 +30,23 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 			SecretKey: getenv("SURGE_S3_SECRET_KEY"),
 		},
 		S3Bucket: getenv("SURGE_S3_BUCKET"),
-		Timeout:  2 * time.Second,
 	}
-	if v := getenv("SURGE_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return e, fmt.Errorf("SURGE_TIMEOUT: %w", err)
-		}
-		e.Timeout = d
+	var err error
+	e.Timeout, err = Duration(getenv, "SURGE_TIMEOUT", 2*time.Second)
+	return e, err
+}
+
+// Duration reads the duration setting name through getenv; def when unset.
+func Duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
 	}
-	return e, nil
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
 }
 
 // Require names the first of the given settings that is empty.
