@@ -25,6 +25,7 @@ type process struct {
 	cmd      *exec.Cmd
 	stopping bool
 	restarts int
+	killed   *exec.Cmd // the current process already got SIGKILL
 	done     chan struct{}
 }
 
@@ -120,11 +121,23 @@ func (p *process) stop(ctx context.Context, grace time.Duration) {
 }
 
 // signal delivers sig to the current process (SIGSTOP/SIGCONT pause and
-// resume it: a function that stops answering without dying).
+// resume it: a function that stops answering without dying). A second
+// SIGKILL before the restart finds os.ErrProcessDone: the killed process
+// may linger unreaped for a moment, and a signal to it would still
+// succeed, though there is nothing left to kill.
 func (p *process) signal(sig syscall.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cmd.Process.Signal(sig)
+	if sig == syscall.SIGKILL && p.killed == p.cmd {
+		return os.ErrProcessDone
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	if sig == syscall.SIGKILL {
+		p.killed = p.cmd
+	}
+	return nil
 }
 
 // pid is the id of the current process.
