@@ -19,7 +19,7 @@ var ErrInvalid = errors.New("invalid event")
 // Payload is one of the data types above.
 type Payload interface {
 	ClaimRequestedData | ClaimReservedData | ClaimRejectedData |
-		OrderQueuedData | OrderSettledData | ReconcileReportData | AlertRaisedData
+		OrderQueuedData | OrderSettledData | OrderClosedData | ReconcileReportData | AlertRaisedData
 	validate() error
 }
 
@@ -58,6 +58,19 @@ func OrderQueued(d OrderQueuedData, at time.Time) event.Event {
 // OrderSettled replies to a queued order once PostgreSQL holds it.
 func OrderSettled(d OrderSettledData) event.Event {
 	return build(TypeOrderSettled, SourceSettle, d.ClaimID+"/settled", d.OrderNo, d.CampaignID, d.UserID, d.SettledAt, d)
+}
+
+// OrderPaid announces that a buyer paid an order before its pay_by; query
+// emits it once the payment is in PostgreSQL.
+func OrderPaid(d OrderClosedData) event.Event {
+	return build(TypeOrderPaid, SourceQuery, d.ClaimID+"/paid", d.OrderNo, d.CampaignID, d.UserID, d.At, d)
+}
+
+// OrderReleased announces that an order was not paid by its pay_by: its
+// units are back on sale. The release driver emits it once PostgreSQL
+// released the order, before Redis gives the units back.
+func OrderReleased(d OrderClosedData) event.Event {
+	return build(TypeOrderReleased, SourceReconcile, d.ClaimID+"/released", d.OrderNo, d.CampaignID, d.UserID, d.At, d)
 }
 
 // ReconcileReport announces a finished reconcile pass.

@@ -61,6 +61,18 @@ type OrderSettledData struct {
 	SettledAt  time.Time `json:"settled_at"`
 }
 
+// OrderClosedData is the end of a reservation's payment window: the
+// order paid (order.paid, At is when) or released (order.released).
+type OrderClosedData struct {
+	ClaimID    string    `json:"claim_id"`
+	CampaignID string    `json:"campaign_id"`
+	UserID     string    `json:"user_id"`
+	OrderNo    string    `json:"order_no"`
+	SKU        string    `json:"sku"`
+	Qty        int       `json:"qty"`
+	At         time.Time `json:"at"`
+}
+
 // ReconcileReportData summarises one reconcile pass.
 type ReconcileReportData struct {
 	Campaigns  int    `json:"campaigns"`
@@ -124,6 +136,13 @@ func (d OrderQueuedData) validate() error {
 
 func (d OrderSettledData) validate() error {
 	return required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "order_no", d.OrderNo)
+}
+
+func (d OrderClosedData) validate() error {
+	if err := required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "order_no", d.OrderNo, "sku", d.SKU); err != nil {
+		return err
+	}
+	return positive("qty", d.Qty)
 }
 
 func (d ReconcileReportData) validate() error { return nil }

@@ -16,6 +16,8 @@ const (
 	TypeClaimRejected   = "dev.surgekit.claim.rejected.v1"     // prededuct, terminal
 	TypeOrderQueued     = "dev.surgekit.order.queued.v1"       // enqueue → settle
 	TypeOrderSettled    = "dev.surgekit.order.settled.v1"      // settle, terminal
+	TypeOrderPaid       = "dev.surgekit.order.paid.v1"         // query (a payment), terminal
+	TypeOrderReleased   = "dev.surgekit.order.released.v1"     // reconcile (the release driver), terminal
 	TypeReconcileReport = "dev.surgekit.reconcile.reported.v1" // reconcile, terminal
 	TypeAlertRaised     = "dev.surgekit.alert.raised.v1"       // reconcile → reconcile's alert log
 	// Ping is what a Knative PingSource sends; it drives reconcile.
@@ -23,8 +25,10 @@ const (
 )
 
 // Terminal lists the types no Trigger subscribes to: the end of a path.
+// order.paid and order.released end a reservation's life; they are for
+// the host application (fulfilment, notifications) to subscribe to.
 func Terminal() []string {
-	return []string{TypeClaimRejected, TypeOrderSettled, TypeReconcileReport}
+	return []string{TypeClaimRejected, TypeOrderSettled, TypeOrderPaid, TypeOrderReleased, TypeReconcileReport}
 }
 
 // Sources: one URI reference per stage.
@@ -34,6 +38,7 @@ const (
 	SourceEnqueue   = "/surge/enqueue"
 	SourceSettle    = "/surge/settle"
 	SourceReconcile = "/surge/reconcile"
+	SourceQuery     = "/surge/query"
 )
 
 // PartitionKeyExtension carries the ordering key (campaign/user) for brokers

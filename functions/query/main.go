@@ -1,6 +1,8 @@
 // Command query serves the read side of the public API: a claim's status,
 // the caller's orders (settled in PostgreSQL plus pending tokens in Redis,
-// merged at read time) and the public keys of the receipt tokens.
+// merged at read time) and the public keys of the receipt tokens; and the
+// payment of an order (settled first through settle's own address when
+// still pending, announced as order.paid through K_SINK).
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/connect"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/plane"
@@ -28,6 +31,10 @@ type settings struct {
 	// SURGE_QUERY_MAX_WAITERS: ?wait= requests held at once by one
 	// instance (claimwatch.DefaultMaxWaiters when unset).
 	maxWaiters int
+	eventKey   *eventsig.Key // SURGE_EVENT_KEY: signs order.paid
+	sink       string        // K_SINK: the broker, where order.paid is published
+	oidcToken  string        // SURGE_OIDC_TOKEN_FILE: the SinkBinding's identity, sent with each event
+	settleURL  string        // SURGE_SETTLE_URL: settle's own address, to settle an order paid while pending
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -36,14 +43,19 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		return settings{}, err
 	}
 	if err := connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
-		"SURGE_JWT_SECRET", getenv("SURGE_JWT_SECRET"), "SURGE_RECEIPT_KEY", getenv("SURGE_RECEIPT_KEY")); err != nil {
+		"SURGE_JWT_SECRET", getenv("SURGE_JWT_SECRET"), "SURGE_RECEIPT_KEY", getenv("SURGE_RECEIPT_KEY"),
+		"K_SINK", getenv("K_SINK"), "SURGE_SETTLE_URL", getenv("SURGE_SETTLE_URL")); err != nil {
 		return settings{}, err
 	}
 	seed, err := receipt.DecodeSeed(getenv("SURGE_RECEIPT_KEY"))
 	if err != nil {
 		return settings{}, err
 	}
-	s := settings{env: env, jwtSecret: []byte(getenv("SURGE_JWT_SECRET")), seed: seed}
+	s := settings{env: env, jwtSecret: []byte(getenv("SURGE_JWT_SECRET")), seed: seed, sink: getenv("K_SINK"),
+		oidcToken: getenv("SURGE_OIDC_TOKEN_FILE"), settleURL: getenv("SURGE_SETTLE_URL")}
+	if s.eventKey, err = eventsig.FromEnv(getenv, "SURGE_EVENT_KEY"); err != nil {
+		return settings{}, err
+	}
 	if v := getenv("SURGE_QUERY_MAX_WAITERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -63,6 +75,14 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	sink, err := fn.NewSink(s.sink, fn.WithTokenFile(s.oidcToken))
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	settle, err := fn.NewSink(s.settleURL)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, 10*s.env.Timeout)
 	defer cancel()
 	rdb, err := connect.Redis(dialCtx, s.env.RedisURL, 0)
@@ -80,6 +100,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return New(Config{
 			Plane: p, Redis: rdb, DB: dbs[p], Keys: p.Keys(keyspace.New(s.env.KeyPrefix)), Users: users,
 			Receipts: verifier, Timeout: s.env.Timeout, MaxWaiters: s.maxWaiters, Log: log.With("plane", p.String()),
+			Settle: settle, Announce: sink, EventKey: s.eventKey,
 		})
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -80,7 +81,8 @@ func (f *Function) verified(user string, tokens map[string]string) []receipt.Rec
 // selectSettled lists a user's orders, columns in the order of
 // pending.Order's fields.
 const selectSettled = `
-SELECT order_no, token_id, campaign_id, sku, seq, qty, first_slot, amount, reserved_at, pay_by, settled_at
+SELECT order_no, token_id, campaign_id, sku, seq, qty, first_slot, amount, reserved_at, pay_by, settled_at,
+       state, paid_at, released_at
 FROM orders WHERE user_id = $1`
 
 func (f *Function) settled(ctx context.Context, user string) ([]pending.Order, error) {
@@ -97,6 +99,15 @@ func (f *Function) settled(ctx context.Context, user string) ([]pending.Order, e
 	for i := range orders {
 		o := &orders[i]
 		o.ReservedAt, o.PayBy, o.SettledAt = o.ReservedAt.UTC(), o.PayBy.UTC(), o.SettledAt.UTC()
+		o.PaidAt, o.ReleasedAt = utc(o.PaidAt), utc(o.ReleasedAt)
 	}
 	return orders, nil
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

@@ -22,10 +22,12 @@ type paid struct {
 }
 
 // pay answers POST /v1/orders/{order_no}/payment: the caller pays one of
-// its settled orders before its pay_by, under an Idempotency-Key. Another
-// user's order is "not found", exactly like a missing one. The decision
-// is Redis's (stock.Window: a payment and a release racing, the first
-// wins), then the order is marked paid in PostgreSQL.
+// its orders before its pay_by, under an Idempotency-Key. Another user's
+// order is "not found", exactly like a missing one. An order still
+// pending settlement is settled first (payment.Closer calls settle). The
+// decision is Redis's (stock.Window: a payment and a release racing, the
+// first wins), then the order is marked paid in PostgreSQL and order.paid
+// published.
 func (f *Function) pay(w http.ResponseWriter, r *http.Request) error {
 	user, err := f.user(r)
 	if err != nil {
@@ -40,17 +42,19 @@ func (f *Function) pay(w http.ResponseWriter, r *http.Request) error {
 	if owner(orderNo) != user {
 		return notFound
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*f.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(r.Context(), 4*f.cfg.Timeout)
 	defer cancel()
-	var claimID string
-	err = f.cfg.DB.QueryRow(ctx, `SELECT token_id FROM orders WHERE order_no = $1 AND user_id = $2`, orderNo, user).Scan(&claimID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return f.unsettled(ctx, user, orderNo, notFound)
-	}
+	claimID, err := f.claimOf(ctx, user, orderNo)
 	if err != nil {
-		return fmt.Errorf("payment of %s: %w", orderNo, err)
+		return err
+	}
+	if claimID == "" {
+		return notFound
 	}
 	fate, err := f.payments.Pay(ctx, claimID, key, time.Time{})
+	if errors.Is(err, stock.ErrNoClaim) { // Redis has no record of it (yet, or again: a rebuild restores it)
+		return settling(orderNo)
+	}
 	if err != nil {
 		return fmt.Errorf("payment of %s: %w", orderNo, err)
 	}
@@ -69,18 +73,30 @@ func (f *Function) pay(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
-// unsettled answers a payment of an order not in PostgreSQL: one still
-// pending settlement is retried later (forcing settlement is not built
-// yet), any other is not found.
-func (f *Function) unsettled(ctx context.Context, user, orderNo string, notFound error) error {
+// claimOf finds the claim of one of user's orders: in PostgreSQL once
+// settled, else on the user's pending list (a verified receipt); "" when
+// the user has no such order.
+func (f *Function) claimOf(ctx context.Context, user, orderNo string) (string, error) {
+	var claimID string
+	err := f.cfg.DB.QueryRow(ctx, `SELECT token_id FROM orders WHERE order_no = $1 AND user_id = $2`, orderNo, user).Scan(&claimID)
+	if err == nil {
+		return claimID, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("payment of %s: %w", orderNo, err)
+	}
 	tokens, err := f.pending.List(ctx, user)
 	if err != nil {
-		return fmt.Errorf("payment of %s: %w", orderNo, err)
+		return "", fmt.Errorf("payment of %s: %w", orderNo, err)
 	}
-	if _, ok := tokens[orderNo]; ok {
-		return settling(orderNo)
+	tok, ok := tokens[orderNo]
+	if !ok {
+		return "", nil
 	}
-	return notFound
+	for _, r := range f.verified(user, map[string]string{orderNo: tok}) {
+		return r.TokenID, nil
+	}
+	return "", nil
 }
 
 func settling(orderNo string) error {

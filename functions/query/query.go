@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/claimwatch"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
@@ -37,11 +38,21 @@ type Config struct {
 	// request is answered at once.
 	MaxWaiters int
 	Log        *slog.Logger
+	// Settle is settle's own address (SURGE_SETTLE_URL): a payment of an
+	// order still pending settles it first, through it.
+	Settle payment.Sender
+	// Announce is the broker (K_SINK): a payment publishes order.paid,
+	// signed with EventKey (SURGE_EVENT_KEY).
+	Announce payment.Sender
+	EventKey *eventsig.Key
 }
 
 func (c *Config) defaults() error {
 	if c.Redis == nil || c.DB == nil || c.Receipts == nil || c.Log == nil {
 		return errors.New("query: Redis, DB, Receipts and Log are required")
+	}
+	if c.Announce != nil && c.EventKey == nil {
+		return errors.New("query: an Announce sink needs the EventKey")
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second
@@ -74,8 +85,9 @@ func New(cfg Config) (*Function, error) {
 		return nil, err
 	}
 	f := &Function{cfg: cfg, claims: claim.NewStore(cfg.Redis, cfg.Keys), pending: pending.NewStore(cfg.Redis, cfg.Keys),
-		hub:      claimwatch.New(cfg.Redis, cfg.Keys, cfg.MaxWaiters),
-		payments: payment.New(cfg.Redis, cfg.Keys, ledger.NewPayments(cfg.DB))}
+		hub: claimwatch.New(cfg.Redis, cfg.Keys, cfg.MaxWaiters),
+		payments: payment.New(payment.Config{Redis: cfg.Redis, Keys: cfg.Keys, Orders: ledger.NewPayments(cfg.DB),
+			Plane: cfg.Plane, Settle: cfg.Settle, Announce: cfg.Announce, EventKey: cfg.EventKey})}
 	f.mux = http.NewServeMux()
 	f.mux.Handle("GET /v1/claims/{claim_id}", f.handle(f.claim))
 	f.mux.Handle("GET /v1/orders", f.handle(f.orders))

@@ -39,7 +39,8 @@ type settings struct {
 	Env             connect.Env
 	EventKey        *eventsig.Key
 	AdminToken      string // SURGE_ADMIN_TOKEN: the operator's calls
-	Sink            string // K_SINK: the broker, where alerts are raised
+	Sink            string // K_SINK: the broker, where alerts and order.released are published
+	SettleURL       string // SURGE_SETTLE_URL: settle's own address, to settle a due claim still reserved
 	OIDCTokenFile   string // SURGE_OIDC_TOKEN_FILE: the SinkBinding's identity, sent with each alert
 	RepairThreshold int    // SURGE_ALERT_REPAIR_THRESHOLD: repairs in a campaign's pass before an alert; 0
 }
@@ -50,9 +51,9 @@ func loadEnv(getenv func(string) string) (settings, error) {
 		return settings{}, err
 	}
 	s := settings{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN"), Sink: getenv("K_SINK"),
-		OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE")}
+		OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE"), SettleURL: getenv("SURGE_SETTLE_URL")}
 	if err := connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
-		"SURGE_S3_BUCKET", env.S3Bucket, "SURGE_ADMIN_TOKEN", s.AdminToken, "K_SINK", s.Sink); err != nil {
+		"SURGE_S3_BUCKET", env.S3Bucket, "SURGE_ADMIN_TOKEN", s.AdminToken, "K_SINK", s.Sink, "SURGE_SETTLE_URL", s.SettleURL); err != nil {
 		return s, err
 	}
 	if v := getenv("SURGE_ALERT_REPAIR_THRESHOLD"); v != "" {
@@ -71,6 +72,10 @@ func run(ctx context.Context, log *slog.Logger) error {
 	}
 	env := cfg.Env
 	sink, err := fn.NewSink(cfg.Sink, fn.WithTokenFile(cfg.OIDCTokenFile))
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	settle, err := fn.NewSink(cfg.SettleURL)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -94,7 +99,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		return New(Config{Plane: p, Redis: rdb, Postgres: pools[p], S3: store, Bucket: env.S3Bucket,
 			Keys: p.Keys(keyspace.New(env.KeyPrefix)), Log: log.With("plane", p.String()), EventKey: cfg.EventKey,
-			Sink: sink, RepairThreshold: cfg.RepairThreshold, Timeout: env.Timeout, ReleaseEvery: releaseEvery})
+			Sink: sink, Settle: settle, RepairThreshold: cfg.RepairThreshold, Timeout: env.Timeout, ReleaseEvery: releaseEvery})
 	})
 	if err != nil {
 		return err

@@ -34,7 +34,11 @@ type Config struct {
 	// EventKey (SURGE_EVENT_KEY) tells a dead claim.requested that captcha
 	// signed, whose claim is finalised, from one posted by anyone else.
 	EventKey *eventsig.Key
-	Sink     publisher // the broker (K_SINK), where alerts are raised
+	Sink     publisher // the broker (K_SINK), where alerts, order.released are published
+	// Settle is settle's own address (SURGE_SETTLE_URL): the release
+	// driver settles a due claim still reserved through it. Nil leaves
+	// such a claim to the chain.
+	Settle publisher
 	// RepairThreshold (SURGE_ALERT_REPAIR_THRESHOLD): a campaign's pass
 	// with more repairs than this raises an alert; 0 by default.
 	RepairThreshold int

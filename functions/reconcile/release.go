@@ -27,7 +27,8 @@ func (f *Function) startReleases() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.releases = &releases{cancel: cancel, done: make(chan struct{})}
-	closer := payment.New(f.cfg.Redis, f.cfg.Keys, ledger.NewPayments(f.cfg.Postgres))
+	closer := payment.New(payment.Config{Redis: f.cfg.Redis, Keys: f.cfg.Keys, Orders: ledger.NewPayments(f.cfg.Postgres),
+		Plane: f.cfg.Plane, Settle: f.cfg.Settle, Announce: f.cfg.Sink, EventKey: f.cfg.EventKey})
 	go func() {
 		defer close(f.releases.done)
 		tick := time.NewTicker(f.cfg.ReleaseEvery)

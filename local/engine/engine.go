@@ -192,6 +192,7 @@ func (e *Engine) functionEnv(base string) []string {
 		"SURGE_RECEIPT_KEY="+s.ReceiptKey,
 		"SURGE_CAPTCHA_SECRET="+s.CaptchaSecret,
 		"SURGE_EVENT_KEY="+s.EventKey,
+		"SURGE_SETTLE_URL="+e.services["settle"],
 	)
 	if e.cfg.Profiling {
 		env = append(env, "SURGE_PPROF=true")

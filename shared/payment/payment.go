@@ -1,93 +1,190 @@
 // Package payment ends a reservation's payment window, Redis first and
 // PostgreSQL after: a payment or a release is decided in one Redis script
 // (stock.Window: the first to run wins), then applied to the order in
-// PostgreSQL (ledger.Payments), and a release's units are given back in
-// Redis only once PostgreSQL freed their slots. Every step is idempotent
-// on the claim's state, so a retry after a crash between steps finishes
-// the job.
+// PostgreSQL (ledger.Payments), announced (order.paid, order.released),
+// and a release's units are given back in Redis only once PostgreSQL
+// freed their slots. A claim still reserved (its order not in PostgreSQL
+// yet) is settled first, by calling settle directly. Every step is
+// idempotent on the claim's state, so a retry after a crash between steps
+// finishes the job.
 package payment
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/stock"
 )
 
 // ErrNoOrder: a settled claim's record holds no order number.
 var ErrNoOrder = errors.New("claim has no order number")
 
+// Sender delivers one event and returns nil only on a 2xx answer
+// (fn.Sink).
+type Sender interface {
+	Send(ctx context.Context, e event.Event) error
+}
+
+// Config is what a Closer works with.
+type Config struct {
+	Redis  redis.UniversalClient
+	Keys   keyspace.Space // the plane's key space
+	Orders *ledger.Payments
+	Plane  plane.Plane // marks what the Closer sends
+	// Settle is settle's own address (SURGE_SETTLE_URL): a claim still
+	// reserved is settled through it, as its order.queued would be. Nil
+	// leaves such a claim NotSettled.
+	Settle Sender
+	// Announce is the broker (K_SINK), where order.paid and order.released
+	// are published, signed with EventKey. Nil announces nothing.
+	Announce Sender
+	EventKey *eventsig.Key
+}
+
 // Closer pays and releases reservations.
 type Closer struct {
+	cfg    Config
 	window *stock.Window
-	orders *ledger.Payments
-	rdb    redis.UniversalClient
-	keys   keyspace.Space
 }
 
-// New returns a Closer deciding in rdb (key space keys) and recording
-// orders with orders.
-func New(rdb redis.UniversalClient, keys keyspace.Space, orders *ledger.Payments) *Closer {
-	return &Closer{window: stock.NewWindow(rdb, keys), orders: orders, rdb: rdb, keys: keys}
+// New returns a Closer.
+func New(cfg Config) *Closer {
+	return &Closer{cfg: cfg, window: stock.NewWindow(cfg.Redis, cfg.Keys)}
 }
 
-// Pay pays a settled claim under key at now (Redis's clock when zero). A
-// payment Redis accepted is then recorded in PostgreSQL; a retry with the
-// same key (Outcome Replay) records it again, idempotently, so a crash in
-// between is repaired by the client's retry.
+// Pay pays a claim under key at now (Redis's clock when zero), settling it
+// first if it is still reserved. A payment Redis accepted is recorded in
+// PostgreSQL and announced; a retry with the same key (Outcome Replay)
+// records and announces it again, idempotently, so a crash in between is
+// repaired by the client's retry.
 func (c *Closer) Pay(ctx context.Context, claimID, key string, now time.Time) (stock.Fate, error) {
 	f, err := c.window.Pay(ctx, claimID, key, now)
+	if err == nil && f.Outcome == stock.NotSettled && c.settle(ctx, claimID) {
+		f, err = c.window.Pay(ctx, claimID, key, now)
+	}
 	if err != nil || (f.Outcome != stock.Paid && f.Outcome != stock.Replay) {
 		return f, err
 	}
-	orderNo, err := c.orderNo(ctx, claimID)
+	o, err := c.order(ctx, claimID)
 	if err != nil {
 		return f, err
 	}
-	if _, err := c.orders.Pay(ctx, orderNo, now); err != nil {
+	if _, err := c.cfg.Orders.Pay(ctx, o.OrderNo, now); err != nil {
 		return f, fmt.Errorf("pay %s: %w", claimID, err)
 	}
-	return f, nil
+	o.At = at(now)
+	return f, c.announce(ctx, events.OrderPaid(o))
 }
 
-// Release releases a settled claim whose pay_by has passed at now (Redis's
-// clock when zero): decided in Redis, released in PostgreSQL, given back
-// in Redis. A claim left releasing by a crash is finished. Outcome
-// Released means this call gave the units back.
+// Release releases a claim whose pay_by has passed at now (Redis's clock
+// when zero), settling it first if it is still reserved: decided in Redis,
+// released in PostgreSQL, announced, given back in Redis. A claim left
+// releasing by a crash is finished (and announced again: the event id is
+// the claim's, so the broker keeps one). Outcome Released means this call
+// gave the units back.
 func (c *Closer) Release(ctx context.Context, claimID string, now time.Time) (stock.Fate, error) {
 	f, err := c.window.Expire(ctx, claimID, now)
+	if err == nil && f.Outcome == stock.NotSettled && c.settle(ctx, claimID) {
+		f, err = c.window.Expire(ctx, claimID, now)
+	}
+	if err != nil || f.State != claim.Releasing {
+		return f, err
+	}
+	o, err := c.order(ctx, claimID)
 	if err != nil {
 		return f, err
 	}
-	if f.State != claim.Releasing {
-		return f, nil
-	}
-	orderNo, err := c.orderNo(ctx, claimID)
-	if err != nil {
-		return f, err
-	}
-	if err := c.orders.Release(ctx, orderNo, now); err != nil {
+	if err := c.cfg.Orders.Release(ctx, o.OrderNo, now); err != nil {
 		return f, fmt.Errorf("release %s: %w", claimID, err)
+	}
+	o.At = at(now)
+	if err := c.announce(ctx, events.OrderReleased(o)); err != nil {
+		return f, err
 	}
 	return c.window.GiveBack(ctx, claimID, now)
 }
 
-// orderNo reads the claim's order number (enqueue records it).
-func (c *Closer) orderNo(ctx context.Context, claimID string) (string, error) {
+// settle forces the settlement of a reserved claim whose receipt enqueue
+// has minted: its order.queued, as enqueue built it, is sent to settle
+// directly. It reports whether settle took it; a claim with no receipt
+// yet, or a settle that failed, stays NotSettled (the caller retries).
+func (c *Closer) settle(ctx context.Context, claimID string) bool {
+	if c.cfg.Settle == nil {
+		return false
+	}
+	rec, err := c.record(ctx, claimID)
+	if err != nil || rec[claim.FieldToken] == "" || rec[claim.FieldOrderNo] == "" {
+		return false
+	}
 	campaign, _ := keyspace.CampaignOfClaim(claimID)
-	no, err := c.rdb.HGet(ctx, c.keys.Campaign(campaign).Claim(claimID), claim.FieldOrderNo).Result()
-	if errors.Is(err, redis.Nil) || (err == nil && no == "") {
-		return "", fmt.Errorf("claim %s: %w", claimID, ErrNoOrder)
+	e := events.OrderQueued(events.OrderQueuedData{ClaimID: claimID, CampaignID: campaign, UserID: rec[claim.FieldUser],
+		OrderNo: rec[claim.FieldOrderNo], Token: rec[claim.FieldToken]}, time.Now())
+	plane.Mark(&e, c.cfg.Plane)
+	return c.cfg.Settle.Send(ctx, e) == nil
+}
+
+// announce marks e on the Closer's plane, signs it and publishes it.
+func (c *Closer) announce(ctx context.Context, e event.Event) error {
+	if c.cfg.Announce == nil {
+		return nil
 	}
+	plane.Mark(&e, c.cfg.Plane)
+	if err := c.cfg.EventKey.Sign(&e); err != nil {
+		return err
+	}
+	if err := c.cfg.Announce.Send(ctx, e); err != nil {
+		return fmt.Errorf("announce: %w", err)
+	}
+	return nil
+}
+
+// order reads what the claim's record says of its order (enqueue records
+// the order number).
+func (c *Closer) order(ctx context.Context, claimID string) (events.OrderClosedData, error) {
+	rec, err := c.record(ctx, claimID)
 	if err != nil {
-		return "", fmt.Errorf("claim %s: %w", claimID, err)
+		return events.OrderClosedData{}, err
 	}
-	return no, nil
+	if rec[claim.FieldOrderNo] == "" {
+		return events.OrderClosedData{}, fmt.Errorf("claim %s: %w", claimID, ErrNoOrder)
+	}
+	qty, err := strconv.Atoi(rec[claim.FieldQty])
+	if err != nil {
+		return events.OrderClosedData{}, fmt.Errorf("claim %s: qty %q: %w", claimID, rec[claim.FieldQty], err)
+	}
+	campaign, _ := keyspace.CampaignOfClaim(claimID)
+	return events.OrderClosedData{ClaimID: claimID, CampaignID: campaign, UserID: rec[claim.FieldUser],
+		OrderNo: rec[claim.FieldOrderNo], SKU: rec[claim.FieldSKU], Qty: qty}, nil
+}
+
+func (c *Closer) record(ctx context.Context, claimID string) (map[string]string, error) {
+	campaign, _ := keyspace.CampaignOfClaim(claimID)
+	rec, err := c.cfg.Redis.HGetAll(ctx, c.cfg.Keys.Campaign(campaign).Claim(claimID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", claimID, err)
+	}
+	if len(rec) == 0 {
+		return nil, fmt.Errorf("claim %s: %w", claimID, stock.ErrNoClaim)
+	}
+	return rec, nil
+}
+
+// at is the time an event reports: now, or the local clock when zero.
+func at(now time.Time) time.Time {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return now.UTC()
 }

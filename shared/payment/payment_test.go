@@ -61,7 +61,7 @@ func newFixture(t *testing.T, units, limit int) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.ledger.Close() })
-	f.closer = payment.New(f.rdb, f.keys, ledger.NewPayments(f.pool))
+	f.closer = payment.New(payment.Config{Redis: f.rdb, Keys: f.keys, Orders: ledger.NewPayments(f.pool)})
 	return f
 }
 

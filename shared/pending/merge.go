@@ -7,10 +7,14 @@ import (
 	"github.com/surgekit/surge/shared/receipt"
 )
 
-// States of a merged entry.
+// States of a merged entry: pending (a token not in PostgreSQL yet),
+// settled (an order awaiting payment), paid, released (not paid by its
+// pay_by: its units went back on sale).
 const (
-	StateSettled = "settled"
-	StatePending = "pending"
+	StateSettled  = "settled"
+	StatePending  = "pending"
+	StatePaid     = "paid"
+	StateReleased = "released"
 )
 
 // Order is a settled order as PostgreSQL holds it.
@@ -26,6 +30,9 @@ type Order struct {
 	ReservedAt time.Time
 	PayBy      time.Time
 	SettledAt  time.Time
+	State      string     // PostgreSQL's: reserved (unpaid), paid, released
+	PaidAt     *time.Time // when paid
+	ReleasedAt *time.Time // when released
 }
 
 // Entry is one order of a user's merged list.
@@ -42,12 +49,18 @@ type Entry struct {
 	ReservedAt time.Time  `json:"reserved_at"`
 	PayBy      time.Time  `json:"pay_by"`
 	SettledAt  *time.Time `json:"settled_at,omitempty"`
+	PaidAt     *time.Time `json:"paid_at,omitempty"`
+	ReleasedAt *time.Time `json:"released_at,omitempty"`
 }
 
-// Totals counts a merged list.
+// Totals counts a merged list. Settled counts the orders in PostgreSQL
+// that are still the user's (awaiting payment or paid; Paid of them
+// paid); a released order counts in Released only, its amount nowhere.
 type Totals struct {
 	Settled       int   `json:"settled"`
 	Pending       int   `json:"pending"`
+	Paid          int   `json:"paid"`
+	Released      int   `json:"released"`
 	SettledAmount int64 `json:"settled_amount"`
 	PendingAmount int64 `json:"pending_amount"`
 }
@@ -88,10 +101,14 @@ func before(a, b Entry) bool {
 
 func fromOrder(o Order) Entry {
 	at := o.SettledAt
+	state := StateSettled
+	if o.State == StatePaid || o.State == StateReleased {
+		state = o.State
+	}
 	return Entry{
-		OrderNo: o.OrderNo, State: StateSettled, ClaimID: o.TokenID, CampaignID: o.CampaignID, SKU: o.SKU,
+		OrderNo: o.OrderNo, State: state, ClaimID: o.TokenID, CampaignID: o.CampaignID, SKU: o.SKU,
 		Seq: o.Seq, Qty: o.Qty, FirstSlot: o.FirstSlot, Amount: o.Amount,
-		ReservedAt: o.ReservedAt, PayBy: o.PayBy, SettledAt: &at,
+		ReservedAt: o.ReservedAt, PayBy: o.PayBy, SettledAt: &at, PaidAt: o.PaidAt, ReleasedAt: o.ReleasedAt,
 	}
 }
 
@@ -107,12 +124,18 @@ func fromReceipt(r receipt.Receipt) Entry {
 func Total(entries []Entry) Totals {
 	var t Totals
 	for _, e := range entries {
-		if e.State == StateSettled {
-			t.Settled++
-			t.SettledAmount += e.Amount
-		} else {
+		switch e.State {
+		case StatePending:
 			t.Pending++
 			t.PendingAmount += e.Amount
+		case StateReleased:
+			t.Released++
+		case StatePaid:
+			t.Paid++
+			fallthrough
+		default:
+			t.Settled++
+			t.SettledAmount += e.Amount
 		}
 	}
 	return t

@@ -46,6 +46,8 @@ func TestMerge(t *testing.T) {
 			Totals{Pending: 1, PendingAmount: 100}},
 		{"duplicate settled input", []Order{order(1, 100), order(1, 100)}, nil, []string{"1:settled"},
 			Totals{Settled: 1, SettledAmount: 100}},
+		{"paid and released: a released order is the user's no more", []Order{closed(order(1, 100), "paid"), closed(order(2, 200), "released"), order(3, 300)},
+			nil, []string{"1:paid", "2:released", "3:settled"}, Totals{Settled: 2, Paid: 1, Released: 1, SettledAmount: 400}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,4 +87,9 @@ func TestMergeNeverLosesOrDoublesAWin(t *testing.T) {
 			t.Errorf("%s: Merge = %v, want the win exactly once", s.name, summary(got))
 		}
 	}
+}
+
+func closed(o Order, state string) Order {
+	o.State = state
+	return o
 }

@@ -218,10 +218,10 @@ func (w *Window) GiveBack(ctx context.Context, claimID string, now time.Time) (F
 }
 
 // Due returns up to max claim ids of a campaign whose pay_by is at or
-// before now, earliest first.
-func (w *Window) Due(ctx context.Context, campaignID string, now time.Time, max int) ([]string, error) {
+// before now, earliest first, after the first skip of them.
+func (w *Window) Due(ctx context.Context, campaignID string, now time.Time, skip, max int) ([]string, error) {
 	ids, err := w.rdb.ZRangeByScore(ctx, w.keys.Campaign(campaignID).Due(), &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(max),
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Offset: int64(skip), Count: int64(max),
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("due of %s: %w", campaignID, err)

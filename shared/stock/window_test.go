@@ -63,10 +63,10 @@ func TestReleasedSlotsSoldAgain(t *testing.T) {
 			t.Fatalf("%s: %+v; want reserved from slot %d", tc.user, d, tc.first)
 		}
 	}
-	if due, err := w.Due(ctx, c.ID, payBy.Add(-time.Millisecond), 10); err != nil || len(due) != 0 {
+	if due, err := w.Due(ctx, c.ID, payBy.Add(-time.Millisecond), 0, 10); err != nil || len(due) != 0 {
 		t.Errorf("Due before pay_by = %v, %v; want none", due, err)
 	}
-	if due, err := w.Due(ctx, c.ID, payBy, 10); err != nil || !reflect.DeepEqual(due, []string{id("a"), id("b")}) {
+	if due, err := w.Due(ctx, c.ID, payBy, 0, 10); err != nil || !reflect.DeepEqual(due, []string{id("a"), id("b")}) {
 		t.Errorf("Due at pay_by = %v, %v; want both claims", due, err)
 	}
 	if got, err := w.Expire(ctx, id("b"), payBy.Add(-time.Millisecond)); err != nil || got.Outcome != stock.NotDue {
@@ -145,7 +145,7 @@ func TestPay(t *testing.T) {
 	if got, err := w.Expire(ctx, paid.ClaimID, payBy); err != nil || got != (stock.Fate{State: claim.Paid, Outcome: stock.Unchanged}) {
 		t.Errorf("Expire of a paid claim = %+v, %v; want unchanged", got, err)
 	}
-	if due, err := w.Due(ctx, c.ID, payBy.Add(time.Hour), 10); err != nil || reflect.DeepEqual(due, []string{paid.ClaimID}) || len(due) != 2 {
+	if due, err := w.Due(ctx, c.ID, payBy.Add(time.Hour), 0, 10); err != nil || reflect.DeepEqual(due, []string{paid.ClaimID}) || len(due) != 2 {
 		t.Errorf("Due = %v, %v; want the two unpaid claims, not the paid one", due, err)
 	}
 	if _, err := w.Pay(ctx, req(c.ID, "none", "x", "phone", 1, open).ClaimID, "k", open); err == nil {

@@ -16,9 +16,11 @@ func Emitters() map[string][]string {
 		"prededuct": {events.TypeClaimReserved, events.TypeClaimRejected},
 		"enqueue":   {events.TypeOrderQueued},
 		"settle":    {events.TypeOrderSettled},
-		// reconcile replies with its report and publishes its alerts.
-		"reconcile": {events.TypeReconcileReport, events.TypeAlertRaised},
-		"query":     nil,
+		// reconcile replies with its report and publishes its alerts and
+		// its releases.
+		"reconcile": {events.TypeReconcileReport, events.TypeAlertRaised, events.TypeOrderReleased},
+		// query publishes payments.
+		"query": {events.TypeOrderPaid},
 		// admin redrives dead letters: what a Trigger gave up on, sent
 		// back as it first entered the broker (any type a Trigger takes).
 		"admin": {events.TypeClaimRequested, events.TypeClaimReserved, events.TypeOrderQueued, events.TypePing},

@@ -94,9 +94,9 @@ func TestValidatorCatches(t *testing.T) {
 		{name: "sender missing", edit: [3]string{"base/eventpolicy.yaml", "        name: reconcile-tick\n", "        name: reconcile-tock\n"},
 			want: []string{"EventPolicy surge/ticks-from-pingsource: spec.from[0]: PingSource reconcile-tock does not exist in the render"}},
 		{name: "emitted type without trigger", facts: func(f *manifest.Facts) {
-			f.Emitters["settle"] = append(f.Emitters["settle"], "dev.surgekit.order.paid.v1")
+			f.Emitters["settle"] = append(f.Emitters["settle"], "dev.surgekit.order.refunded.v1")
 		},
-			want: []string{"function settle emits dev.surgekit.order.paid.v1: no Trigger filters on it"}},
+			want: []string{"function settle emits dev.surgekit.order.refunded.v1: no Trigger filters on it"}},
 		{name: "variable not provided", facts: func(f *manifest.Facts) { f.Env["settle"] = append(f.Env["settle"], "SURGE_NOPE") },
 			want: []string{"Service surge/settle: SURGE_NOPE is read by functions/settle"}},
 		{name: "route not routed", facts: func(f *manifest.Facts) {
