@@ -90,22 +90,27 @@ func (c *client) must(t testing.TB, want int, method, path, bearer string, body,
 }
 
 type sale struct {
-	ID     string
-	SKU    string
-	Stock  int
-	Limit  int
-	Limits *campaign.Limits // the rate limits; nil: the deployment's
+	ID        string
+	SKU       string
+	Stock     int
+	Limit     int
+	Limits    *campaign.Limits // the rate limits; nil: the deployment's
+	PayWithin time.Duration    // the payment window; 0: 10 minutes
 }
 
 // openSale creates a sale that is open now, without captcha, and warms it up.
 func (c *client) openSale(t testing.TB, s sale) {
 	t.Helper()
 	now := time.Now().UTC()
+	window := "10m"
+	if s.PayWithin > 0 {
+		window = s.PayWithin.String()
+	}
 	body := map[string]any{
 		"id": s.ID, "kind": "sale", "title": "e2e " + s.ID,
 		"items":          []map[string]any{{"sku": s.SKU, "stock": s.Stock, "price": 9900}},
 		"per_user_limit": s.Limit, "starts_at": now.Add(-time.Minute), "ends_at": now.Add(time.Hour),
-		"payment_window": "10m", "captcha": false, "limits": s.Limits,
+		"payment_window": window, "captcha": false, "limits": s.Limits,
 	}
 	c.must(t, http.StatusCreated, http.MethodPost, "/v1/campaigns", c.admin, body, nil)
 	c.must(t, http.StatusOK, http.MethodPost, "/v1/campaigns/"+s.ID+"/warmup", c.admin, nil, nil)
@@ -140,12 +145,18 @@ type clicks struct {
 // Every click must be accepted (202) or answered sold out (409 sold_out).
 func (c *client) crowd(t testing.TB, campaignID, sku string, n int) clicks {
 	t.Helper()
+	return c.crowdFrom(t, campaignID, sku, 0, n)
+}
+
+// crowdFrom is crowd of users user-from..user-(from+n-1).
+func (c *client) crowdFrom(t testing.TB, campaignID, sku string, from, n int) clicks {
+	t.Helper()
 	var mu sync.Mutex
 	got := clicks{claims: make(map[string]string, n), soldOut: make(map[string]time.Time)}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	errs := make(chan error, n)
-	for i := range n {
+	for i := from; i < from+n; i++ {
 		user := fmt.Sprintf("user-%d", i)
 		tok := c.token(t, user)
 		wg.Add(1)
@@ -269,8 +280,9 @@ func (c *client) poll(ctx context.Context, tok, claimID string, done func(claimS
 
 type orderList struct {
 	Orders []struct {
-		OrderNo string `json:"order_no"`
-		State   string `json:"state"`
+		OrderNo string    `json:"order_no"`
+		State   string    `json:"state"`
+		PayBy   time.Time `json:"pay_by"`
 	} `json:"orders"`
 }
 
