@@ -188,6 +188,11 @@ func TestUnpaidUnitsGoBackOnSale(t *testing.T) {
 	if left := s.remaining(t, "window", "tv"); left != stock/2 {
 		t.Fatalf("Redis remaining %d after the releases, want %d", left, stock/2)
 	}
+	var lag time.Duration
+	if err := db.QueryRow(context.Background(), `SELECT coalesce(max(released_at - pay_by), '0') FROM orders WHERE campaign_id = 'window'`).Scan(&lag); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("released at most %v after pay_by (the driver ticks every second)", lag)
 
 	second := s.api.crowdFrom(t, "window", "tv", wave, wave)
 	decided = s.api.await(t, second.claims, func(st claimStatus) bool {
