@@ -10,7 +10,8 @@ type SKUReport struct {
 	Taken      int    `json:"taken"`      // stock − remaining
 	Settled    int    `json:"settled"`    // units in PostgreSQL orders
 	Inflight   int    `json:"inflight"`   // units reserved in Redis, not yet settled
-	Accounted  int    `json:"accounted"`  // settled + inflight
+	Releasing  int    `json:"releasing"`  // units of orders PostgreSQL released, not given back in Redis yet
+	Accounted  int    `json:"accounted"`  // settled + inflight + releasing
 	Difference int    `json:"difference"` // taken − accounted: > 0 lost, < 0 counted twice
 	Missing    bool   `json:"stock_missing,omitempty"`
 }
@@ -22,7 +23,7 @@ type CampaignReport struct {
 	Taken         int         `json:"taken"`
 	Accounted     int         `json:"accounted"`
 	Difference    int         `json:"difference"`
-	Unattributed  int         `json:"unattributed_inflight,omitempty"` // inflight units whose claim record is gone
+	Unattributed  int         `json:"unattributed_inflight,omitempty"` // inflight or releasing units whose claim record is gone
 	StaleInflight []string    `json:"stale_inflight,omitempty"`        // inflight claims already settled in PostgreSQL
 	Repairs       int         `json:"repairs,omitempty"`               // repairs the pass made (none until reconcile repairs)
 	Mismatch      bool        `json:"mismatch"`
@@ -30,9 +31,11 @@ type CampaignReport struct {
 
 // snapshot is what Redis holds for one campaign, read atomically.
 type snapshot struct {
-	remaining   map[string]int    // sku → units left; a missing key is absent
-	inflight    map[string]int    // claim id → units
-	inflightSKU map[string]string // claim id → sku, "" when the claim record is gone
+	remaining map[string]int          // sku → units left; a missing key is absent
+	free      map[string]map[int]bool // sku → slots given back and not sold again
+	inflight  map[string]int          // claim id → units reserved, not settled
+	releasing map[string]int          // claim id → units decided released, not given back
+	claimSKU  map[string]string       // inflight or releasing claim id → sku, "" when its record is gone
 }
 
 // ledgerView is what PostgreSQL holds for one campaign, read after Redis.
@@ -45,22 +48,30 @@ type ledgerView struct {
 // compare accounts for every unit taken from Redis stock. An inflight
 // claim that is also settled counts once: it settled during the pass, or
 // settle missed its HDEL. The two look alike, so it is listed as stale
-// but is no mismatch (the units are accounted for either way).
+// but is no mismatch (the units are accounted for either way). A
+// releasing claim still holds its units in Redis: once PostgreSQL
+// released its order they are accounted as releasing, before that as
+// settled (once either way).
 func compare(id string, s snapshot, l ledgerView) CampaignReport {
 	r := CampaignReport{ID: id}
-	inflight := map[string]int{}
+	inflight, releasing := map[string]int{}, map[string]int{}
 	for claimID, units := range s.inflight {
 		if _, settled := l.settledClaims[claimID]; settled {
 			r.StaleInflight = append(r.StaleInflight, claimID)
 			continue
 		}
-		inflight[attribute(s.inflightSKU[claimID], l.stock)] += units
+		inflight[attribute(s.claimSKU[claimID], l.stock)] += units
+	}
+	for claimID, units := range s.releasing {
+		if _, live := l.settledClaims[claimID]; !live {
+			releasing[attribute(s.claimSKU[claimID], l.stock)] += units
+		}
 	}
 	sort.Strings(r.StaleInflight)
 	for _, sku := range sortedKeys(l.stock) {
-		r.add(skuReport(sku, l.stock[sku], s.remaining, l.settledUnits[sku], inflight[sku]))
+		r.add(skuReport(sku, l.stock[sku], s.remaining, l.settledUnits[sku], inflight[sku], releasing[sku]))
 	}
-	r.Unattributed = inflight[""]
+	r.Unattributed = inflight[""] + releasing[""]
 	r.Accounted += r.Unattributed
 	r.Difference = r.Taken - r.Accounted
 	r.Mismatch = r.Mismatch || r.Difference != 0
@@ -77,8 +88,8 @@ func (r *CampaignReport) add(s SKUReport) {
 // skuReport compares one SKU. A missing stock key (not warmed, or lost)
 // cannot say what was taken: it counts as accounted, and is a mismatch
 // only when units were sold.
-func skuReport(sku string, stock int, remaining map[string]int, settled, inflight int) SKUReport {
-	s := SKUReport{SKU: sku, Stock: stock, Settled: settled, Inflight: inflight, Accounted: settled + inflight}
+func skuReport(sku string, stock int, remaining map[string]int, settled, inflight, releasing int) SKUReport {
+	s := SKUReport{SKU: sku, Stock: stock, Settled: settled, Inflight: inflight, Releasing: releasing, Accounted: settled + inflight + releasing}
 	left, ok := remaining[sku]
 	if !ok {
 		s.Missing, s.Taken = true, s.Accounted

@@ -35,6 +35,12 @@ func TestCompare(t *testing.T) {
 			view(stock, 0, nil), 0, false, nil},
 		{"not warmed",
 			snapshot{remaining: map[string]int{}}, view(stock, 0, nil), 0, false, nil},
+		{"releasing, released in PostgreSQL: its units are still taken",
+			snapshot{remaining: map[string]int{"phone": 8}, releasing: map[string]int{"c.2": 1}, claimSKU: map[string]string{"c.2": "phone"}},
+			view(stock, 1, map[string]int{"c.1": 1}), 0, false, nil},
+		{"releasing, not released in PostgreSQL yet: counted once",
+			snapshot{remaining: map[string]int{"phone": 8}, releasing: map[string]int{"c.2": 1}, claimSKU: map[string]string{"c.2": "phone"}},
+			view(stock, 2, map[string]int{"c.1": 1, "c.2": 1}), 0, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := compare("c", tc.snap, tc.ledger)
@@ -54,7 +60,7 @@ func TestCompareStockMissingAfterSales(t *testing.T) {
 }
 
 func snap(remaining int, inflight map[string]int, skus map[string]string) snapshot {
-	return snapshot{remaining: map[string]int{"phone": remaining}, inflight: inflight, inflightSKU: skus}
+	return snapshot{remaining: map[string]int{"phone": remaining}, inflight: inflight, claimSKU: skus}
 }
 
 func view(stock map[string]int, settled int, claims map[string]int) ledgerView {
@@ -88,5 +94,26 @@ func TestSettledAtLeavesOutLaterReservations(t *testing.T) {
 	}
 	if got := compare("c", snapshot{remaining: map[string]int{}}, settledAt(snapshot{}, stock, orders)); got.Accounted != 3 {
 		t.Errorf("without a stock key every order counts: accounted %d, want 3", got.Accounted)
+	}
+}
+
+// Slots given back and sold again: at the snapshot slot 3 was free (its
+// order released), so an order holding it, or the next fresh slot 4, was
+// reserved after the snapshot; orders on slots 1 and 2 count.
+func TestSettledAtWithFreedSlots(t *testing.T) {
+	stock := map[string]int{"phone": 10}
+	s := snapshot{remaining: map[string]int{"phone": 8}, free: map[string]map[int]bool{"phone": {3: true}}}
+	orders := []ledger.Settled{
+		{TokenID: "c.1", SKU: "phone", FirstSlot: 1, Qty: 1},
+		{TokenID: "c.2", SKU: "phone", FirstSlot: 5, Qty: 1, Slots: []int{2}},
+		{TokenID: "c.3", SKU: "phone", FirstSlot: 3, Qty: 1, Slots: []int{3}}, // took the freed slot after the snapshot
+		{TokenID: "c.4", SKU: "phone", FirstSlot: 4, Qty: 1},                  // the next fresh slot, after the snapshot
+	}
+	l := settledAt(s, stock, orders)
+	if l.settledUnits["phone"] != 2 || l.settledClaims["c.1"] != 1 || l.settledClaims["c.2"] != 1 {
+		t.Fatalf("settledAt = %v units, claims %v; want c.1 and c.2", l.settledUnits, l.settledClaims)
+	}
+	if got := compare("c", s, l); got.Difference != 0 || got.Mismatch {
+		t.Errorf("compare = difference %d, mismatch %v; want 0, false", got.Difference, got.Mismatch)
 	}
 }

@@ -69,20 +69,31 @@ func (f *Function) audit(ctx context.Context, id string) (CampaignReport, error)
 }
 
 // settledAt is the ledger as of the Redis snapshot. The pre-deduct script
-// hands out stock slots in order, so when the snapshot shows `taken` units
-// of a SKU, an order holding a slot above `taken` was reserved after the
-// snapshot: counting it would report a difference that is only the pass
-// racing a live sale.
+// hands out freed slots first (those in free:<sku>), then fresh ones in
+// order; so at the snapshot the highest fresh slot handed out was
+// stock − left + |free|. An order holding a slot above it, or one free at
+// the snapshot, was reserved after the snapshot: counting it would report
+// a difference that is only the pass racing a live sale.
 func settledAt(s snapshot, stock map[string]int, orders []ledger.Settled) ledgerView {
 	l := ledgerView{stock: stock, settledUnits: map[string]int{}, settledClaims: map[string]int{}}
 	for _, o := range orders {
-		if left, ok := s.remaining[o.SKU]; ok && o.FirstSlot+o.Qty-1 > stock[o.SKU]-left {
+		if left, ok := s.remaining[o.SKU]; ok && reservedAfter(o, stock[o.SKU]-left+len(s.free[o.SKU]), s.free[o.SKU]) {
 			continue
 		}
 		l.settledUnits[o.SKU] += o.Qty
 		l.settledClaims[o.TokenID] += o.Qty
 	}
 	return l
+}
+
+// reservedAfter: o holds a slot no reservation held at the snapshot.
+func reservedAfter(o ledger.Settled, highestHanded int, free map[int]bool) bool {
+	for _, slot := range o.SlotList() {
+		if slot > highestHanded || free[slot] {
+			return true
+		}
+	}
+	return false
 }
 
 func stockOf(c *campaign.Campaign) map[string]int {

@@ -12,31 +12,41 @@ import (
 	"github.com/surgekit/surge/shared/keyspace"
 )
 
-// readSnapshot reads the stock of skus and the inflight hash of a campaign
-// in one MULTI (the pre-deduct script changes both atomically), then the
-// SKU of each inflight claim.
+// readSnapshot reads, in one MULTI (the pre-deduct and payment-window
+// scripts change them atomically), the stock and free slots of skus and
+// the inflight and releasing hashes of a campaign; then the SKU of each of
+// those claims.
 func readSnapshot(ctx context.Context, rdb redis.UniversalClient, keys keyspace.Campaign, skus []string) (snapshot, error) {
 	stocks := make(map[string]*redis.StringCmd, len(skus))
-	var inflight *redis.MapStringStringCmd
+	frees := make(map[string]*redis.StringSliceCmd, len(skus))
+	var inflight, releasing *redis.MapStringStringCmd
 	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, sku := range skus {
 			stocks[sku] = p.Get(ctx, keys.Stock(sku))
+			frees[sku] = p.ZRange(ctx, keys.Free(sku), 0, -1)
 		}
 		inflight = p.HGetAll(ctx, keys.Inflight())
+		releasing = p.HGetAll(ctx, keys.Releasing())
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return snapshot{}, fmt.Errorf("redis snapshot: %w", err)
 	}
-	s := snapshot{remaining: map[string]int{}, inflight: map[string]int{}}
-	if err := s.fill(stocks, inflight.Val()); err != nil {
+	s := snapshot{remaining: map[string]int{}, free: map[string]map[int]bool{}}
+	if err := s.fill(stocks, frees); err != nil {
 		return snapshot{}, err
 	}
-	s.inflightSKU, err = claimSKUs(ctx, rdb, keys, s.inflight)
+	if s.inflight, err = units("inflight", inflight.Val()); err != nil {
+		return snapshot{}, err
+	}
+	if s.releasing, err = units("releasing", releasing.Val()); err != nil {
+		return snapshot{}, err
+	}
+	s.claimSKU, err = claimSKUs(ctx, rdb, keys, s.inflight, s.releasing)
 	return s, err
 }
 
-func (s *snapshot) fill(stocks map[string]*redis.StringCmd, inflight map[string]string) error {
+func (s *snapshot) fill(stocks map[string]*redis.StringCmd, frees map[string]*redis.StringSliceCmd) error {
 	for sku, cmd := range stocks {
 		if errors.Is(cmd.Err(), redis.Nil) {
 			continue
@@ -47,22 +57,42 @@ func (s *snapshot) fill(stocks map[string]*redis.StringCmd, inflight map[string]
 		}
 		s.remaining[sku] = n
 	}
-	for claimID, v := range inflight {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("inflight %s: %w", claimID, err)
+	for sku, cmd := range frees {
+		for _, v := range cmd.Val() {
+			slot, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("free slot of %s: %w", sku, err)
+			}
+			if s.free[sku] == nil {
+				s.free[sku] = map[int]bool{}
+			}
+			s.free[sku][slot] = true
 		}
-		s.inflight[claimID] = n
 	}
 	return nil
 }
 
+// units parses a hash claim id → units.
+func units(name string, h map[string]string) (map[string]int, error) {
+	out := make(map[string]int, len(h))
+	for claimID, v := range h {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", name, claimID, err)
+		}
+		out[claimID] = n
+	}
+	return out, nil
+}
+
 // claimSKUs reads the sku field of each claim record ("" when gone).
-func claimSKUs(ctx context.Context, rdb redis.UniversalClient, keys keyspace.Campaign, claims map[string]int) (map[string]string, error) {
-	cmds := make(map[string]*redis.StringCmd, len(claims))
+func claimSKUs(ctx context.Context, rdb redis.UniversalClient, keys keyspace.Campaign, claims ...map[string]int) (map[string]string, error) {
+	cmds := map[string]*redis.StringCmd{}
 	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for id := range claims {
-			cmds[id] = p.HGet(ctx, keys.Claim(id), claim.FieldSKU)
+		for _, ids := range claims {
+			for id := range ids {
+				cmds[id] = p.HGet(ctx, keys.Claim(id), claim.FieldSKU)
+			}
 		}
 		return nil
 	})

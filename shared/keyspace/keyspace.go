@@ -82,6 +82,12 @@ const claimEvents = ":claim-events"
 // Inflight is the hash claim id → units reserved but not yet settled.
 func (c Campaign) Inflight() string { return c.tag + ":inflight" }
 
+// Releasing is the hash claim id → units of the claims decided released
+// whose units are not given back yet (PostgreSQL is releasing their
+// order): still taken from stock, held by no live order once PostgreSQL
+// committed. An audit reads it beside the stock.
+func (c Campaign) Releasing() string { return c.tag + ":releasing" }
+
 // Free is the sorted set of a SKU's stock slots given back by releases
 // (score = slot), sold again lowest first.
 func (c Campaign) Free(sku string) string { return c.tag + ":free:" + sku }

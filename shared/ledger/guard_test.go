@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -122,15 +123,15 @@ func TestReader(t *testing.T) {
 	}
 	orders, err := r.SettledOrders(context.Background(), "sale")
 	want := map[string]ledger.Settled{
-		"sale.a-1": {TokenID: "sale.a-1", SKU: "phone", FirstSlot: 1, Qty: 2},
-		"sale.a-2": {TokenID: "sale.a-2", SKU: "phone", FirstSlot: 3, Qty: 1},
-		"sale.b-1": {TokenID: "sale.b-1", SKU: "phone", FirstSlot: 4, Qty: 3},
+		"sale.a-1": {TokenID: "sale.a-1", SKU: "phone", FirstSlot: 1, Qty: 2, Slots: []int{}},
+		"sale.a-2": {TokenID: "sale.a-2", SKU: "phone", FirstSlot: 3, Qty: 1, Slots: []int{}},
+		"sale.b-1": {TokenID: "sale.b-1", SKU: "phone", FirstSlot: 4, Qty: 3, Slots: []int{}},
 	}
 	if err != nil || len(orders) != len(want) {
 		t.Fatalf("SettledOrders = %v, %v; want %v", orders, err, want)
 	}
 	for _, o := range orders {
-		if o != want[o.TokenID] {
+		if !reflect.DeepEqual(o, want[o.TokenID]) {
 			t.Errorf("SettledOrders has %+v; want %+v", o, want[o.TokenID])
 		}
 	}

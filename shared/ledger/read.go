@@ -21,18 +21,32 @@ func (r *Reader) SettledUnits(ctx context.Context, campaignID string) (map[strin
 }
 
 // Settled is one settled order as an audit sees it: the claim (token id)
-// and the stock slots it holds.
+// and the stock slots it holds: Slots when it took slots given back,
+// else FirstSlot..FirstSlot+Qty-1 (Slots empty).
 type Settled struct {
 	TokenID   string
 	SKU       string
 	FirstSlot int
 	Qty       int
+	Slots     []int
+}
+
+// SlotList is the order's slots, listed.
+func (s Settled) SlotList() []int {
+	if len(s.Slots) > 0 {
+		return s.Slots
+	}
+	out := make([]int, s.Qty)
+	for i := range out {
+		out[i] = s.FirstSlot + i
+	}
+	return out
 }
 
 // SettledOrders returns every settled order of a campaign not released, in
 // one read.
 func (r *Reader) SettledOrders(ctx context.Context, campaignID string) ([]Settled, error) {
-	rows, err := r.pool.Query(ctx, `SELECT token_id, sku, first_slot, qty FROM orders WHERE campaign_id = $1 AND state <> 'released'`, campaignID)
+	rows, err := r.pool.Query(ctx, `SELECT token_id, sku, first_slot, qty, coalesce(slots, '{}') FROM orders WHERE campaign_id = $1 AND state <> 'released'`, campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", campaignID, err)
 	}

@@ -65,12 +65,12 @@ type Fate struct {
 // ARGV[4], or Redis's own clock when it is 0 (one clock for both sides):
 // a payment needs now < pay_by, a release now ≥ pay_by.
 //
-//	KEYS: 1 claim, 2 due, 3 claim events channel
+//	KEYS: 1 claim, 2 due, 3 claim events channel, 4 releasing
 //	ARGV: 1 mode (pay | release), 2 claim id, 3 idempotency key (pay), 4 now ms or 0
 //
 // It returns {state, outcome}.
 const decideLua = `
-local r = redis.call('HMGET', KEYS[1], 'state', 'pay_by_ms', 'paid_key')
+local r = redis.call('HMGET', KEYS[1], 'state', 'pay_by_ms', 'paid_key', 'qty')
 local state, pay_by = r[1], tonumber(r[2])
 if not state then return {'', 'missing'} end
 local pay = ARGV[1] == 'pay'
@@ -101,6 +101,7 @@ if pay then
   return {'paid', 'paid'}
 end
 redis.call('HSET', KEYS[1], 'state', 'releasing', 'updated_ms', ms)
+redis.call('HSET', KEYS[4], ARGV[2], r[4] or '0')
 return {'releasing', 'releasing'}
 `
 
@@ -111,7 +112,7 @@ return {'releasing', 'releasing'}
 // A missing stock key is not recreated (fail closed): the units are then
 // counted back by a rebuild from PostgreSQL.
 //
-//	KEYS: 1 claim, 2 stock(sku), 3 free(sku), 4 held, 5 due, 6 claim events channel, 7 inflight
+//	KEYS: 1 claim, 2 stock(sku), 3 free(sku), 4 held, 5 due, 6 claim events channel, 7 inflight, 8 releasing
 //	ARGV: 1 claim id, 2 now ms, 3 sold-out channel, 4 campaign id, 5 sku
 //
 // It returns {state, outcome, units left}.
@@ -135,6 +136,7 @@ end
 if redis.call('HINCRBY', KEYS[4], r[2], -qty) <= 0 then redis.call('HDEL', KEYS[4], r[2]) end
 redis.call('ZREM', KEYS[5], ARGV[1])
 redis.call('HDEL', KEYS[7], ARGV[1])
+redis.call('HDEL', KEYS[8], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'released', 'released_ms', ARGV[2], 'updated_ms', ARGV[2])
 redis.call('PUBLISH', KEYS[6], ARGV[1] .. ' released')
 return {'released', 'released', left}
@@ -178,7 +180,7 @@ func (w *Window) decide(ctx context.Context, mode, claimID, key string, now time
 	if err != nil {
 		return Fate{}, err
 	}
-	res, err := decideScript.Run(ctx, w.rdb, []string{c.Claim(claimID), c.Due(), c.ClaimEvents()},
+	res, err := decideScript.Run(ctx, w.rdb, []string{c.Claim(claimID), c.Due(), c.ClaimEvents(), c.Releasing()},
 		mode, claimID, key, millisOrZero(now)).StringSlice()
 	if err != nil {
 		return Fate{}, fmt.Errorf("%s claim %s: %w", mode, claimID, err)
@@ -204,7 +206,7 @@ func (w *Window) GiveBack(ctx context.Context, claimID string, now time.Time) (F
 		now = time.Now()
 	}
 	campaign, _ := keyspace.CampaignOfClaim(claimID)
-	keys := []string{c.Claim(claimID), c.Stock(sku), c.Free(sku), c.Held(), c.Due(), c.ClaimEvents(), c.Inflight()}
+	keys := []string{c.Claim(claimID), c.Stock(sku), c.Free(sku), c.Held(), c.Due(), c.ClaimEvents(), c.Inflight(), c.Releasing()}
 	res, err := giveBackScript.Run(ctx, w.rdb, keys, claimID, now.UnixMilli(), w.keys.SoldOut(), campaign, sku).Slice()
 	if err != nil {
 		return Fate{}, fmt.Errorf("give back %s: %w", claimID, err)
