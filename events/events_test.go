@@ -191,8 +191,34 @@ func TestTerminalIsNoInput(t *testing.T) {
 			t.Errorf("Terminal() holds %q, the input of a function", typ)
 		}
 	}
-	if got := len(events.Terminal()); got != 3 {
-		t.Errorf("len(Terminal()) = %d; want 3 (rejected, settled, reconcile report)", got)
+	if got := len(events.Terminal()); got != 5 {
+		t.Errorf("len(Terminal()) = %d; want 5 (rejected, settled, paid, released, reconcile report)", got)
+	}
+}
+
+// order.paid and order.released: ids of the claim, the order number as
+// subject, a payload that decodes back and refuses what is missing.
+func TestOrderClosed(t *testing.T) {
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := events.OrderClosedData{ClaimID: "c.1", CampaignID: "c", UserID: "u", OrderNo: "c:s:u:1", SKU: "s", Qty: 1, At: at}
+	for _, tc := range []struct {
+		e       event.Event
+		typ, id string
+	}{
+		{events.OrderPaid(d), events.TypeOrderPaid, "c.1/paid"},
+		{events.OrderReleased(d), events.TypeOrderReleased, "c.1/released"},
+	} {
+		if tc.e.Type() != tc.typ || tc.e.ID() != tc.id || tc.e.Subject() != d.OrderNo || !tc.e.Time().Equal(at) {
+			t.Errorf("%s: id %q subject %q time %v; want %q, %q, %v", tc.typ, tc.e.ID(), tc.e.Subject(), tc.e.Time(), tc.id, d.OrderNo, at)
+		}
+		if got, err := events.Decode[events.OrderClosedData](tc.e, tc.typ); err != nil || got != d {
+			t.Errorf("%s decodes to %+v, %v; want %+v", tc.typ, got, err, d)
+		}
+	}
+	bad := d
+	bad.Qty = 0
+	if _, err := events.Decode[events.OrderClosedData](events.OrderPaid(bad), events.TypeOrderPaid); !errors.Is(err, events.ErrInvalid) {
+		t.Errorf("qty 0 decodes with %v; want ErrInvalid", err)
 	}
 }
 
