@@ -89,17 +89,39 @@ func totalStock(c *campaign.Campaign) int {
 	return n
 }
 
+// warmStock loads c's stock into Redis the first time. A campaign warmed
+// before whose Redis state is gone (a restart without its AOF, a
+// FLUSHALL) is not loaded again from the configured stock, which would
+// sell again what was sold: it fails closed until reconcile rebuilds it
+// from PostgreSQL (409 rebuild_required).
 func (f *Function) warmStock(ctx context.Context, c *campaign.Campaign) (Warmed, error) {
-	done, err := ledger.NewReader(f.d.Pool).SettledUnits(ctx, c.ID)
-	if err != nil {
-		return Warmed{}, err
-	}
 	keys := f.d.Keys.Campaign(c.ID)
-	if err := stock.Warm(ctx, f.d.Redis, keys, c, done); err != nil {
+	left, warm, err := stock.Remaining(ctx, f.d.Redis, keys, skus(c))
+	if err != nil {
 		return Warmed{}, err
 	}
-	left, _, err := stock.Remaining(ctx, f.d.Redis, keys, skus(c))
-	if err != nil {
+	store := campaign.NewStore(f.d.Pool)
+	if !warm {
+		before, err := store.Warmed(ctx, c.ID)
+		if err != nil {
+			return Warmed{}, err
+		}
+		if before {
+			return Warmed{}, httpapi.Errorf(http.StatusConflict, "rebuild_required",
+				"campaign %s was warmed before and Redis has lost its state: it stays sold out until reconcile rebuilds it from PostgreSQL (POST /v1/campaigns/%s/reconcile)", c.ID, c.ID)
+		}
+		done, err := ledger.NewReader(f.d.Pool).SettledUnits(ctx, c.ID)
+		if err != nil {
+			return Warmed{}, err
+		}
+		if err := stock.Warm(ctx, f.d.Redis, keys, c, done); err != nil {
+			return Warmed{}, err
+		}
+		if left, _, err = stock.Remaining(ctx, f.d.Redis, keys, skus(c)); err != nil {
+			return Warmed{}, err
+		}
+	}
+	if err := store.MarkWarmed(ctx, c.ID); err != nil {
 		return Warmed{}, err
 	}
 	return Warmed{CampaignID: c.ID, Stock: left}, nil

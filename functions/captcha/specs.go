@@ -20,6 +20,11 @@ import (
 // errNoCampaign: the campaign is not in Redis (never created, or not warmed).
 var errNoCampaign = httpapi.Errorf(http.StatusNotFound, "campaign_not_found", "no such campaign (or not warmed up yet)")
 
+// errCampaignLost: a campaign this instance served is gone from Redis
+// (Redis lost its state): it fails closed until reconcile rebuilds it.
+var errCampaignLost = httpapi.Errorf(http.StatusServiceUnavailable, "campaign_unavailable",
+	"the campaign's state is being rebuilt; retry").WithRetryAfter(time.Second)
+
 // specCache keeps each campaign's spec, read from the Redis meta hash, for
 // a short while: clicks in a flash sale all read the same few specs. Only
 // found campaigns are cached, so a campaign is served as soon as it is warm.
@@ -43,7 +48,8 @@ func newSpecCache(rdb redis.UniversalClient, keys keyspace.Space, ttl, timeout t
 	return &specCache{rdb: rdb, keys: keys, ttl: ttl, timeout: timeout, now: now, entries: make(map[string]specEntry)}
 }
 
-// Get returns the spec of campaign id, or errNoCampaign.
+// Get returns the spec of campaign id, or errNoCampaign; errCampaignLost
+// for one this instance served before that Redis no longer holds.
 func (c *specCache) Get(ctx context.Context, id string) (*campaign.Campaign, error) {
 	if !campaign.ValidID(id) {
 		return nil, errNoCampaign
@@ -52,6 +58,9 @@ func (c *specCache) Get(ctx context.Context, id string) (*campaign.Campaign, err
 		return spec, nil
 	}
 	spec, err := c.load(ctx, id)
+	if errors.Is(err, errNoCampaign) && c.served(id) {
+		return nil, errCampaignLost
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +78,14 @@ func (c *specCache) cached(id string) (*campaign.Campaign, bool) {
 		return nil, false
 	}
 	return e.spec, true
+}
+
+// served reports whether this instance ever found campaign id.
+func (c *specCache) served(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.entries[id]
+	return ok
 }
 
 func (c *specCache) load(ctx context.Context, id string) (*campaign.Campaign, error) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/surgekit/surge/shared/pending"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
+	"github.com/surgekit/surge/shared/stock"
 )
 
 // Config is what the query function needs; a zero Timeout gets 2s, a zero
@@ -163,10 +165,47 @@ func (f *Function) ownClaim(ctx context.Context, claimID, user string) (claim.Re
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
 	rec, err := f.claims.Get(ctx, claimID)
-	if errors.Is(err, claim.ErrNotFound) || (err == nil && rec.UserID != user) {
-		return claim.Record{}, httpapi.Errorf(http.StatusNotFound, "claim_not_found", "no such claim")
+	if errors.Is(err, claim.ErrNotFound) {
+		return f.claimWithoutRecord(ctx, claimID, user)
+	}
+	if err == nil && rec.UserID != user {
+		return claim.Record{}, errNoClaim
 	}
 	return rec, err
+}
+
+var errNoClaim = httpapi.Errorf(http.StatusNotFound, "claim_not_found", "no such claim")
+
+// claimWithoutRecord answers for a claim Redis has no record of. Its
+// order in PostgreSQL, the system of record, says what it became. With no
+// order, in a campaign Redis lost and reconcile rebuilt (stock.Rebuild),
+// the claim was lost with Redis and won nothing: rejected, reason lost, a
+// final answer (invariant 7). Otherwise it does not exist.
+func (f *Function) claimWithoutRecord(ctx context.Context, claimID, user string) (claim.Record, error) {
+	campaignID, ok := keyspace.CampaignOfClaim(claimID)
+	if !ok {
+		return claim.Record{}, errNoClaim
+	}
+	rec := claim.Record{ID: claimID, CampaignID: campaignID, UserID: user}
+	var state string
+	err := f.cfg.DB.QueryRow(ctx, `SELECT order_no, sku, qty, state, reserved_at, settled_at FROM orders WHERE token_id = $1 AND user_id = $2`,
+		claimID, user).Scan(&rec.OrderNo, &rec.SKU, &rec.Qty, &state, &rec.CreatedAt, &rec.UpdatedAt)
+	if err == nil {
+		rec.State = map[string]string{"reserved": claim.Settled, "paid": claim.Paid, "released": claim.Released}[state]
+		return rec, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return claim.Record{}, fmt.Errorf("claim %s: %w", claimID, err)
+	}
+	rebuilt, err := f.cfg.Redis.HExists(ctx, f.cfg.Keys.Campaign(campaignID).Meta(), stock.MetaRebuiltMS).Result()
+	if err != nil {
+		return claim.Record{}, fmt.Errorf("claim %s: %w", claimID, err)
+	}
+	if !rebuilt {
+		return claim.Record{}, errNoClaim
+	}
+	rec.State, rec.Reason = claim.Rejected, "lost"
+	return rec, nil
 }
 
 // keys answers GET /v1/keys: the public keys that verify receipt tokens.

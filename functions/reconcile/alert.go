@@ -68,6 +68,9 @@ func (f *Function) passAlerts(r Report, c CampaignReport) []events.AlertRaisedDa
 				c.Taken, c.Accounted, c.Difference),
 			Action: "read the report (GET /v1/campaigns/" + c.ID + "/reconcile), find where the units went, and rebuild or fix the campaign's Redis state"})
 	}
+	if c.Rebuild != nil && c.Rebuild.Done {
+		out = append(out, rebuildAlert(r, c))
+	}
 	if c.Repairs > f.cfg.RepairThreshold {
 		out = append(out, events.AlertRaisedData{Severity: events.SeverityWarning, Kind: events.AlertRepairsOver,
 			CampaignID: c.ID, Ref: r.Key,

@@ -26,11 +26,13 @@ type CampaignReport struct {
 	Unattributed  int         `json:"unattributed_inflight,omitempty"` // inflight or releasing units whose claim record is gone
 	StaleInflight []string    `json:"stale_inflight,omitempty"`        // inflight claims already settled in PostgreSQL
 	Repairs       int         `json:"repairs,omitempty"`               // repairs the pass made (none until reconcile repairs)
+	Rebuild       *Rebuild    `json:"rebuild,omitempty"`               // Redis found lost or behind, and rebuilt from PostgreSQL
 	Mismatch      bool        `json:"mismatch"`
 }
 
 // snapshot is what Redis holds for one campaign, read atomically.
 type snapshot struct {
+	meta      bool                    // the campaign's meta hash exists
 	remaining map[string]int          // sku → units left; a missing key is absent
 	free      map[string]map[int]bool // sku → slots given back and not sold again
 	inflight  map[string]int          // claim id → units reserved, not settled

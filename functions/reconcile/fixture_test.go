@@ -79,7 +79,7 @@ func (fx *fixture) serve(t *testing.T) *httptest.Server {
 	t.Helper()
 	sink := fx.alerts.Sink
 	f, err := New(Config{Redis: fx.rdb, Postgres: fx.pool, S3: fx.s3, Bucket: fx.bucket, Keys: fx.keys,
-		Log: slog.New(slog.DiscardHandler), EventKey: eventsigtest.Key(t), Sink: sink})
+		Log: slog.New(slog.DiscardHandler), EventKey: eventsigtest.Key(t), Sink: sink, RebuildQuiet: 50 * time.Millisecond})
 	must(t, err)
 	must(t, f.Start(context.Background(), nil))
 	t.Cleanup(func() { _ = f.Stop(context.Background()) })

@@ -48,24 +48,35 @@ func (f *Function) campaignIDs(ctx context.Context) ([]string, error) {
 // audit reads Redis first, then PostgreSQL: a claim that settles in
 // between is then seen inflight and settled (counted once), never in
 // neither; and one reserved after the Redis snapshot is left out by its
-// stock slots (see settledAt).
+// stock slots (see settledAt). A campaign whose Redis state is lost or
+// behind PostgreSQL is rebuilt (rebuild); it stays a mismatch only when
+// this pass could not rebuild it.
 func (f *Function) audit(ctx context.Context, id string) (CampaignReport, error) {
-	ctx, cancel := context.WithTimeout(ctx, 4*f.cfg.Timeout)
+	read, cancel := context.WithTimeout(ctx, 4*f.cfg.Timeout)
 	defer cancel()
-	c, err := f.campaigns.Get(ctx, id)
+	c, err := f.campaigns.Get(read, id)
 	if err != nil {
 		return CampaignReport{}, err
 	}
 	stock := stockOf(c)
-	s, err := readSnapshot(ctx, f.cfg.Redis, f.cfg.Keys.Campaign(id), sortedKeys(stock))
+	s, err := readSnapshot(read, f.cfg.Redis, f.cfg.Keys.Campaign(id), sortedKeys(stock))
 	if err != nil {
 		return CampaignReport{}, fmt.Errorf("campaign %s: %w", id, err)
 	}
-	orders, err := f.ledger.SettledOrders(ctx, id)
+	orders, err := f.ledger.SettledOrders(read, id)
 	if err != nil {
 		return CampaignReport{}, err
 	}
-	return compare(id, s, settledAt(s, stock, orders)), nil
+	r := compare(id, s, settledAt(s, stock, orders))
+	reason, err := f.rebuildReason(read, c, s, orders)
+	if err != nil || reason == "" {
+		return r, err
+	}
+	if r.Rebuild, err = f.rebuild(ctx, c, reason); err != nil {
+		return r, err
+	}
+	r.Mismatch = !r.Rebuild.Done && r.Rebuild.Skipped != rebuiltMeanwhile
+	return r, nil
 }
 
 // settledAt is the ledger as of the Redis snapshot. The pre-deduct script

@@ -45,6 +45,10 @@ type Config struct {
 	Timeout         time.Duration    // deadline of one call to a server, 2s by default
 	PassTimeout     time.Duration    // deadline of a whole pass, 1m by default
 	Now             func() time.Time // time.Now by default
+	// RebuildQuiet (SURGE_REBUILD_QUIET): before rebuilding a campaign
+	// from PostgreSQL, the pass waits until its order count has not moved
+	// for this long (the broker has drained); 5s by default.
+	RebuildQuiet time.Duration
 	// ReleaseEvery is the release driver's tick (SURGE_RELEASE_EVERY),
 	// 1s by default; negative turns the driver off.
 	ReleaseEvery time.Duration
@@ -62,6 +66,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.RebuildQuiet <= 0 {
+		c.RebuildQuiet = 5 * time.Second
 	}
 	if c.ReleaseEvery == 0 {
 		c.ReleaseEvery = time.Second

@@ -81,3 +81,26 @@ func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// MarkWarmed records that campaign id was warmed up (the first time only).
+func (s *Store) MarkWarmed(ctx context.Context, id string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE campaigns SET warmed_at = coalesce(warmed_at, now()) WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("mark campaign %s warmed: %w", id, err)
+	}
+	return nil
+}
+
+// Warmed reports whether campaign id was ever warmed up: its Redis state
+// is then PostgreSQL's copy, never to be loaded from the configured stock
+// again.
+func (s *Store) Warmed(ctx context.Context, id string) (bool, error) {
+	var warmed bool
+	err := s.pool.QueryRow(ctx, `SELECT warmed_at IS NOT NULL FROM campaigns WHERE id = $1`, id).Scan(&warmed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("campaign %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("campaign %s: %w", id, err)
+	}
+	return warmed, nil
+}

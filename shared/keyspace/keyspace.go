@@ -88,6 +88,10 @@ func (c Campaign) Inflight() string { return c.tag + ":inflight" }
 // committed. An audit reads it beside the stock.
 func (c Campaign) Releasing() string { return c.tag + ":releasing" }
 
+// RebuildLease is held by the reconcile instance rebuilding this campaign
+// from PostgreSQL: two never rebuild it at once.
+func (c Campaign) RebuildLease() string { return c.tag + ":rebuild-lease" }
+
 // Free is the sorted set of a SKU's stock slots given back by releases
 // (score = slot), sold again lowest first.
 func (c Campaign) Free(sku string) string { return c.tag + ":free:" + sku }

@@ -27,7 +27,7 @@ func TestCampaignKeysShareOneSlot(t *testing.T) {
 		c := keyspace.New(prefix).Campaign("double11")
 		keys := map[string]string{
 			"Meta": c.Meta(), "Stock": c.Stock("phone-x"), "Held": c.Held(), "Wins": c.Wins(),
-			"Claim": c.Claim(keyspace.ClaimID("double11", "7f3a")), "Inflight": c.Inflight(), "Releasing": c.Releasing(), "Challenge": c.Challenge("ch-1"),
+			"Claim": c.Claim(keyspace.ClaimID("double11", "7f3a")), "Inflight": c.Inflight(), "Releasing": c.Releasing(), "RebuildLease": c.RebuildLease(), "Challenge": c.Challenge("ch-1"),
 			"BankAnswers": c.BankAnswers(), "BankFree": c.BankFree(), "BankLeases": c.BankLeases(), "BankHolders": c.BankHolders(), "BankLock": c.BankLock(),
 			"ClaimEvents": c.ClaimEvents(),
 		}
@@ -139,7 +139,7 @@ func names(s keyspace.Space, campaigns, users []string) (keys []string, pattern 
 	for _, id := range campaigns {
 		c := s.Campaign(id)
 		keys = append(keys, c.Meta(), c.Stock("sku"), c.Held(), c.Wins(), c.Claim(keyspace.ClaimID(id, "x")), c.ClaimEvents(),
-			c.Inflight(), c.Releasing(), c.Challenge("ch"), c.Limit("claim", "all"), c.BankAnswers(), c.BankFree(), c.BankLeases(),
+			c.Inflight(), c.Releasing(), c.RebuildLease(), c.Challenge("ch"), c.Limit("claim", "all"), c.BankAnswers(), c.BankFree(), c.BankLeases(),
 			c.BankHolders(), c.BankLock())
 	}
 	for _, u := range users {

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -72,4 +73,53 @@ func (r *Reader) sums(ctx context.Context, sql, campaignID string) (map[string]i
 		return nil, fmt.Errorf("ledger %s: %w", campaignID, err)
 	}
 	return out, nil
+}
+
+// Recorded is an order as PostgreSQL holds it, in any state: what a
+// rebuild of Redis starts from.
+type Recorded struct {
+	OrderNo    string
+	TokenID    string
+	SKU        string
+	UserID     string
+	State      string // reserved (settled, unpaid), paid, released
+	Seq        int
+	Qty        int
+	FirstSlot  int
+	Slots      []int // empty for FirstSlot..FirstSlot+Qty-1
+	ReservedAt time.Time
+	PayBy      time.Time
+}
+
+// Live reports whether the order still holds its units.
+func (o Recorded) Live() bool { return o.State != "released" }
+
+// SlotList is the order's slots, listed.
+func (o Recorded) SlotList() []int {
+	return Settled{FirstSlot: o.FirstSlot, Qty: o.Qty, Slots: o.Slots}.SlotList()
+}
+
+// Orders returns every order of a campaign, released ones too, in one read.
+func (r *Reader) Orders(ctx context.Context, campaignID string) ([]Recorded, error) {
+	rows, err := r.pool.Query(ctx, `
+		SELECT order_no, token_id, sku, user_id, state, seq, qty, first_slot, coalesce(slots, '{}'), reserved_at, pay_by
+		FROM orders WHERE campaign_id = $1 ORDER BY order_no`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", campaignID, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Recorded])
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", campaignID, err)
+	}
+	return out, nil
+}
+
+// OrderCount counts a campaign's orders: what a rebuild watches to know
+// the broker has drained into PostgreSQL.
+func (r *Reader) OrderCount(ctx context.Context, campaignID string) (int, error) {
+	var n int
+	if err := r.pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE campaign_id = $1`, campaignID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("ledger %s: %w", campaignID, err)
+	}
+	return n, nil
 }
