@@ -59,7 +59,8 @@ func TestSecondWarmupKeepsStock(t *testing.T) {
 	}
 }
 
-// A warm-up after Redis lost the stock subtracts what PostgreSQL settled.
+// A first warm-up of a campaign that has orders already (a database
+// restored into a new deployment) subtracts what PostgreSQL settled.
 func TestWarmupSubtractsSettled(t *testing.T) {
 	fx := newFixture(t)
 	fx.mustCreate(t, sale("double11"))
@@ -71,6 +72,27 @@ func TestWarmupSubtractsSettled(t *testing.T) {
 	}
 	if got := fx.warmup(t, "double11"); got.Stock["phone-x"] != 7 || got.Stock["case"] != 3 {
 		t.Fatalf("warmup %v; want phone-x 7 (10 - 3 settled), case 3", got.Stock)
+	}
+}
+
+// A campaign warmed before whose Redis state is gone is not warmed again
+// from the configured stock (it would sell again what was sold): 409
+// rebuild_required, and Redis stays without its stock (sold out).
+func TestWarmupAfterRedisLostRefused(t *testing.T) {
+	fx := newFixture(t)
+	fx.mustCreate(t, sale("double11"))
+	fx.warmup(t, "double11")
+	ctx := context.Background()
+	keys := fx.keys.Campaign("double11")
+	if err := fx.rdb.Del(ctx, keys.Meta(), keys.Stock("phone-x"), keys.Stock("case")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	w := fx.call(t, http.MethodPost, "/v1/campaigns/double11/warmup", adminToken, nil)
+	if w.Code != http.StatusConflict || httpapitest.ErrorCode(w) != "rebuild_required" {
+		t.Fatalf("warm-up after Redis lost it: %d %s; want 409 rebuild_required", w.Code, w.Body)
+	}
+	if n := fx.rdb.Exists(ctx, keys.Meta(), keys.Stock("phone-x"), keys.Stock("case")).Val(); n != 0 {
+		t.Fatalf("the refused warm-up wrote %d keys", n)
 	}
 }
 

@@ -30,7 +30,13 @@ type stack struct {
 
 func startEngine(t *testing.T, duplicate bool) *stack {
 	t.Helper()
-	e, env, secrets := suite.Start(t, engine.Config{DuplicateDelivery: duplicate})
+	return startEngineWith(t, engine.Config{DuplicateDelivery: duplicate})
+}
+
+// startEngineWith starts an engine with cfg's own settings.
+func startEngineWith(t *testing.T, cfg engine.Config) *stack {
+	t.Helper()
+	e, env, secrets := suite.Start(t, cfg)
 	return &stack{Engine: e, api: newClient(e.URL(), secrets.AdminToken, secrets.JWTSecret), env: env}
 }
 

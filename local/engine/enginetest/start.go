@@ -14,10 +14,14 @@ import (
 // database, key prefix and bucket) with new secrets, and stops it when t
 // ends. cfg carries the test's own settings (DuplicateDelivery, Profiling,
 // Env); the rest is filled here, and captcha answers are taken at once
-// (SURGE_CAPTCHA_MIN_AGE=0s).
+// (SURGE_CAPTCHA_MIN_AGE=0s). A cfg.Deps.RedisURL of the test's own (a
+// Redis it kills) replaces the suite's.
 func (s *Suite) Start(t testing.TB, cfg engine.Config) (*engine.Engine, servertest.Env, engine.Secrets) {
 	t.Helper()
 	env := servertest.Fresh(t, s.Deps)
+	if cfg.Deps.RedisURL != "" {
+		env.RedisURL = cfg.Deps.RedisURL
+	}
 	cfg.Root, cfg.BinDir, cfg.StateDir = s.Root, s.BinDir, t.TempDir()
 	cfg.Deps = engine.Deps{
 		RedisURL: env.RedisURL, KeyPrefix: env.KeyPrefix, DatabaseURL: env.DatabaseURL,
