@@ -1,0 +1,126 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/surgekit/surge/shared/plane"
+)
+
+// clickUntilAnswered makes users <prefix>-0..n-1 click at once, each as a
+// patient client: on 503, 429 or a broken connection it clicks again with
+// the same Idempotency-Key (the same claim), no sooner than Retry-After,
+// for up to a minute. It returns each user's last answer.
+func (s *stack) clickUntilAnswered(t *testing.T, campaignID, prefix string, n int) map[string]answer {
+	t.Helper()
+	body := []byte(`{"sku":"cup","qty":1}`)
+	var mu sync.Mutex
+	got := make(map[string]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		user := fmt.Sprintf("%s-%d", prefix, i)
+		tok := s.api.token(t, user)
+		wg.Go(func() {
+			var a answer
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+				acc, status, err := s.api.post(campaignID, user, tok, body)
+				a = answer{status: status, claimID: acc.ClaimID, retryAfter: acc.retryAfter}
+				if err == nil && status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
+					break
+				}
+				time.Sleep(max(100*time.Millisecond, a.retryAfter))
+			}
+			mu.Lock()
+			got[user] = a
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return got
+}
+
+// kill -9 of the broker in the middle of a sale of 1,000 units to 3,000
+// patient users: its supervisor restarts it from its JetStream store.
+// After the drain and one reconcile pass, the winners are exactly the
+// stock, every reservation ended as an order (none left reserved or
+// inflight), every winner sees its order in GET /v1/orders, and every user
+// told limit_reached holds an order.
+func TestBrokerKilledMidSale(t *testing.T) {
+	const stock, users = 1000, 3000
+	s := startEngine(t, false)
+	s.api.openSale(t, sale{ID: "crash", SKU: "cup", Stock: stock, Limit: 1})
+	killed := make(chan error, 1)
+	var killedAt time.Time
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		killedAt = time.Now()
+		killed <- s.Kill("broker")
+	}()
+	clicks := s.clickUntilAnswered(t, "crash", "buyer", users)
+	clicked := time.Now()
+	if err := <-killed; err != nil {
+		t.Fatal(err)
+	}
+	if !killedAt.Before(clicked) || s.Restarts("broker") < 1 {
+		t.Fatalf("the broker was killed at %v, the crowd done at %v, restarted %d times; want killed mid-crowd and restarted", killedAt, clicked, s.Restarts("broker"))
+	}
+	statuses := map[int]int{}
+	for _, a := range clicks {
+		statuses[a.status]++
+	}
+	claims := accepted202(clicks)
+	final := func(st claimStatus) bool { return st.State == "settled" || st.State == "rejected" }
+	s.awaitQuiet(t, "crash")
+	s.ping(t, plane.Real)
+	decided := s.api.await(t, claims, final)
+	rows, units, distinct := s.ordersInDB(t, "crash")
+	if rows != stock || units != stock || distinct != stock {
+		t.Fatalf("%d orders, %d units, %d users in PostgreSQL; want %d each (answers %v)", rows, units, distinct, stock, statuses)
+	}
+	rdb := s.redis(t)
+	if n := rdb.HLen(context.Background(), s.env.KeyPrefix+":{c:crash}:inflight").Val(); n != 0 {
+		t.Errorf("%d reservations still inflight after the drain and a pass", n)
+	}
+	winners := 0
+	for user, st := range decided {
+		if st.State != "settled" {
+			continue
+		}
+		winners++
+		if got := s.api.orders(t, user)[st.OrderNo]; len(got) != 1 {
+			t.Errorf("%s won %s, GET /v1/orders lists it %v", user, st.OrderNo, got)
+		}
+	}
+	if winners != stock {
+		t.Errorf("%d claims settled; want %d", winners, stock)
+	}
+	for user, a := range clicks {
+		if a.status == http.StatusConflict && a.claimID == "" {
+			continue // sold out
+		}
+		if a.status != http.StatusAccepted {
+			t.Errorf("%s's last answer: %d %+v", user, a.status, a)
+		}
+	}
+	assertReconciled(t, s)
+	t.Logf("answers %v; %d winners", statuses, winners)
+}
+
+// awaitQuiet waits until the campaign's order count in PostgreSQL has not
+// moved for two seconds: the broker has drained what it held.
+func (s *stack) awaitQuiet(t *testing.T, campaignID string) {
+	t.Helper()
+	last := -1
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+		rows, _, _ := s.ordersInDB(t, campaignID)
+		if rows == last {
+			return
+		}
+		last = rows
+	}
+	t.Fatal("orders still settling after two minutes")
+}
