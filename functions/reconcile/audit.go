@@ -25,7 +25,8 @@ type CampaignReport struct {
 	Difference    int         `json:"difference"`
 	Unattributed  int         `json:"unattributed_inflight,omitempty"` // inflight or releasing units whose claim record is gone
 	StaleInflight []string    `json:"stale_inflight,omitempty"`        // inflight claims already settled in PostgreSQL
-	Repairs       int         `json:"repairs,omitempty"`               // repairs the pass made (none until reconcile repairs)
+	Repairs       int         `json:"repairs,omitempty"`               // repairs the pass made
+	RepairList    []Repair    `json:"repair_list,omitempty"`           // each repair
 	Rebuild       *Rebuild    `json:"rebuild,omitempty"`               // Redis found lost or behind, and rebuilt from PostgreSQL
 	Mismatch      bool        `json:"mismatch"`
 }

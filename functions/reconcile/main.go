@@ -87,6 +87,14 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	repairGrace, err := connect.Duration(os.Getenv, "SURGE_REPAIR_GRACE", 0)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	repairEvery, err := connect.Duration(os.Getenv, "SURGE_REPAIR_EVERY", 0)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, 10*env.Timeout)
 	defer cancel()
 	rdb, err := connect.Redis(dialCtx, env.RedisURL, 0)
@@ -103,7 +111,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		return New(Config{Plane: p, Redis: rdb, Postgres: pools[p], S3: store, Bucket: env.S3Bucket,
 			Keys: p.Keys(keyspace.New(env.KeyPrefix)), Log: log.With("plane", p.String()), EventKey: cfg.EventKey,
-			Sink: sink, Settle: settle, RepairThreshold: cfg.RepairThreshold, Timeout: env.Timeout, ReleaseEvery: releaseEvery, RebuildQuiet: rebuildQuiet})
+			Sink: sink, Settle: settle, RepairThreshold: cfg.RepairThreshold, Timeout: env.Timeout, ReleaseEvery: releaseEvery, RebuildQuiet: rebuildQuiet,
+			RepairGrace: repairGrace, RepairEvery: repairEvery})
 	})
 	if err != nil {
 		return err

@@ -34,9 +34,71 @@ func (f *Function) passOver(ctx context.Context, eventID string, at, started tim
 		}
 		r.add(c)
 	}
+	return r, f.writeReport(ctx, &r, at)
+}
+
+func (f *Function) writeReport(ctx context.Context, r *Report, at time.Time) error {
 	r.FinishedAt = f.cfg.Now().UTC()
-	r.Key = f.cfg.Plane.ObjectPrefix() + reportKey(at, eventID)
-	return r, putReport(ctx, f.cfg.S3, f.cfg.Bucket, f.cfg.Timeout, r)
+	r.Key = f.cfg.Plane.ObjectPrefix() + reportKey(at, r.EventID)
+	return putReport(ctx, f.cfg.S3, f.cfg.Bucket, f.cfg.Timeout, *r)
+}
+
+// livePass is the near-real-time pass of seed 001, on reconcile's own
+// tick (RepairEvery): the campaigns that are live (open, or still within
+// a payment window) are audited and repaired. A report is written, and
+// alerts raised, only for a campaign the pass repaired, rebuilt or found
+// mismatching: a quiet tick leaves no object. Failures are logged here,
+// at the edge, and the next tick tries again.
+func (f *Function) livePass(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.PassTimeout)
+	defer cancel()
+	started := f.cfg.Now().UTC()
+	ids, err := f.liveCampaigns(ctx, started)
+	if err != nil {
+		f.cfg.Log.Error("live pass", "err", err)
+		return
+	}
+	r := Report{EventID: "live", StartedAt: started}
+	for _, id := range ids {
+		c, err := f.audit(ctx, id)
+		if err != nil {
+			f.cfg.Log.Error("live pass", "campaign", id, "err", err)
+			continue
+		}
+		if c.Repairs > 0 || c.Rebuild != nil || c.Mismatch {
+			r.add(c)
+		}
+	}
+	if len(r.Campaigns) == 0 {
+		return
+	}
+	if err := f.writeReport(ctx, &r, started); err != nil {
+		f.cfg.Log.Error("live pass", "err", err)
+	}
+	f.logReport(r)
+	if err := f.raisePass(ctx, r); err != nil {
+		f.cfg.Log.Error("live pass", "err", err)
+	}
+}
+
+// liveCampaigns are those open at now, or whose payment windows are not
+// all over (a reservation of the last second may still be released).
+func (f *Function) liveCampaigns(ctx context.Context, now time.Time) ([]string, error) {
+	ids, err := f.campaignIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var live []string
+	for _, id := range ids {
+		c, err := f.campaigns.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !now.Before(c.StartsAt) && now.Before(c.EndsAt.Add(c.PaymentWindow.Duration+f.cfg.RepairGrace)) {
+			live = append(live, id)
+		}
+	}
+	return live, nil
 }
 
 func (f *Function) campaignIDs(ctx context.Context) ([]string, error) {
@@ -50,7 +112,7 @@ func (f *Function) campaignIDs(ctx context.Context) ([]string, error) {
 // neither; and one reserved after the Redis snapshot is left out by its
 // stock slots (see settledAt). A campaign whose Redis state is lost or
 // behind PostgreSQL is rebuilt (rebuild); it stays a mismatch only when
-// this pass could not rebuild it.
+// this pass could not rebuild it. Any other is repaired (repair).
 func (f *Function) audit(ctx context.Context, id string) (CampaignReport, error) {
 	read, cancel := context.WithTimeout(ctx, 4*f.cfg.Timeout)
 	defer cancel()
@@ -67,10 +129,14 @@ func (f *Function) audit(ctx context.Context, id string) (CampaignReport, error)
 	if err != nil {
 		return CampaignReport{}, err
 	}
-	r := compare(id, s, settledAt(s, stock, orders))
+	l := settledAt(s, stock, orders)
+	r := compare(id, s, l)
 	reason, err := f.rebuildReason(read, c, s, orders)
-	if err != nil || reason == "" {
+	if err != nil {
 		return r, err
+	}
+	if reason == "" {
+		return r, f.repair(ctx, c, s, l, &r)
 	}
 	if r.Rebuild, err = f.rebuild(ctx, c, reason); err != nil {
 		return r, err

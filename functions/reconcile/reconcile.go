@@ -18,6 +18,7 @@ import (
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/payment"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/schema"
 )
@@ -49,6 +50,14 @@ type Config struct {
 	// from PostgreSQL, the pass waits until its order count has not moved
 	// for this long (the broker has drained); 5s by default.
 	RebuildQuiet time.Duration
+	// RepairGrace (SURGE_REPAIR_GRACE): a claim reserved longer than this
+	// without its order in PostgreSQL is stuck, and a pass repairs it;
+	// 30s by default.
+	RepairGrace time.Duration
+	// RepairEvery (SURGE_REPAIR_EVERY) is the near-real-time pass over
+	// the live campaigns, 5s by default; negative turns it off (the
+	// PingSource's full pass and POST …/reconcile still repair).
+	RepairEvery time.Duration
 	// ReleaseEvery is the release driver's tick (SURGE_RELEASE_EVERY),
 	// 1s by default; negative turns the driver off.
 	ReleaseEvery time.Duration
@@ -70,6 +79,12 @@ func (c *Config) defaults() error {
 	if c.RebuildQuiet <= 0 {
 		c.RebuildQuiet = 5 * time.Second
 	}
+	if c.RepairGrace <= 0 {
+		c.RepairGrace = 30 * time.Second
+	}
+	if c.RepairEvery == 0 {
+		c.RepairEvery = 5 * time.Second
+	}
 	if c.ReleaseEvery == 0 {
 		c.ReleaseEvery = time.Second
 	}
@@ -85,7 +100,9 @@ type Function struct {
 	ledger    *ledger.Reader
 	claims    *claim.Store
 	letters   *deadletter.Store
-	releases  *releases // the release driver, once started
+	closer    *payment.Closer // releases, and settles a claim stuck reserved
+	releases  *loop           // the release driver, once started
+	repairs   *loop           // the live repair pass, once started
 }
 
 // New returns the reconcile function; Start migrates and makes the bucket.
@@ -95,7 +112,9 @@ func New(cfg Config) (*Function, error) {
 	}
 	return &Function{cfg: cfg, campaigns: campaign.NewStore(cfg.Postgres),
 		ledger: ledger.NewReader(cfg.Postgres), claims: claim.NewStore(cfg.Redis, cfg.Keys),
-		letters: deadletter.NewStore(cfg.Postgres)}, nil
+		letters: deadletter.NewStore(cfg.Postgres),
+		closer: payment.New(payment.Config{Redis: cfg.Redis, Keys: cfg.Keys, Orders: ledger.NewPayments(cfg.Postgres),
+			Plane: cfg.Plane, Settle: cfg.Settle, Announce: cfg.Sink, EventKey: cfg.EventKey})}, nil
 }
 
 // Start applies the schema migrations, creates the report bucket if it is
@@ -109,7 +128,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err := ensureBucket(ctx, f.cfg.S3, f.cfg.Bucket); err != nil {
 		return err
 	}
-	f.startReleases()
+	f.startLoops()
 	return nil
 }
 

@@ -4,52 +4,62 @@ import (
 	"context"
 	"time"
 
-	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/payment"
 )
 
 // sweepBatch bounds the claims one sweep of one campaign releases.
 const sweepBatch = 256
 
-// releases is the release driver: a loop of its own (not the minute
-// PingSource), sweeping every campaign's due index every ReleaseEvery, so
-// a reservation not paid by pay_by is released within about one tick.
-// Its goroutine ends when Stop cancels it.
-type releases struct {
+// loop is a ticker of reconcile's own (the release driver, the live
+// repair pass), not a PingSource: its goroutine ends when Stop cancels it.
+type loop struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// startReleases starts the driver unless ReleaseEvery is negative.
-func (f *Function) startReleases() {
-	if f.cfg.ReleaseEvery < 0 {
-		return
+// startLoop runs tick every every, until Stop; nil when every is negative.
+func startLoop(every time.Duration, tick func(context.Context)) *loop {
+	if every < 0 {
+		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f.releases = &releases{cancel: cancel, done: make(chan struct{})}
-	closer := payment.New(payment.Config{Redis: f.cfg.Redis, Keys: f.cfg.Keys, Orders: ledger.NewPayments(f.cfg.Postgres),
-		Plane: f.cfg.Plane, Settle: f.cfg.Settle, Announce: f.cfg.Sink, EventKey: f.cfg.EventKey})
+	l := &loop{cancel: cancel, done: make(chan struct{})}
 	go func() {
-		defer close(f.releases.done)
-		tick := time.NewTicker(f.cfg.ReleaseEvery)
-		defer tick.Stop()
+		defer close(l.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-tick.C:
-				f.sweep(ctx, closer)
+			case <-t.C:
+				tick(ctx)
 			}
 		}
 	}()
+	return l
 }
 
-// Stop ends the release driver and waits for its sweep in progress.
-func (f *Function) Stop(context.Context) error {
-	if f.releases != nil {
-		f.releases.cancel()
-		<-f.releases.done
+func (l *loop) stop() {
+	if l != nil {
+		l.cancel()
+		<-l.done
 	}
+}
+
+// startLoops starts the release driver, sweeping every campaign's due
+// index every ReleaseEvery, so a reservation not paid by pay_by is
+// released within about one tick; and the live repair pass every
+// RepairEvery.
+func (f *Function) startLoops() {
+	f.releases = startLoop(f.cfg.ReleaseEvery, func(ctx context.Context) { f.sweep(ctx, f.closer) })
+	f.repairs = startLoop(f.cfg.RepairEvery, f.livePass)
+}
+
+// Stop ends the loops and waits for the tick in progress of each.
+func (f *Function) Stop(context.Context) error {
+	f.releases.stop()
+	f.repairs.stop()
 	return nil
 }
 

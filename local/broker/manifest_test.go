@@ -68,8 +68,8 @@ func TestLoadPingSourcesFromInfra(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadPingSources: %v", err)
 	}
-	if len(ps) != 2 || ps[0].Name != "reconcile-tick" || ps[0].Schedule != "* * * * *" || !ps[0].targets("surge") || len(ps[0].Extensions) != 0 {
-		t.Errorf("ping sources = %+v, want reconcile-tick every minute into broker surge", ps)
+	if len(ps) != 2 || ps[0].Name != "reconcile-tick" || ps[0].Schedule != "0 * * * *" || !ps[0].targets("surge") || len(ps[0].Extensions) != 0 {
+		t.Errorf("ping sources = %+v, want reconcile-tick hourly into broker surge", ps)
 	}
 	if s := ps[len(ps)-1]; s.Name != "reconcile-tick-shadow" || s.Extensions["surgeshadow"] != "true" || !s.targets("surge") {
 		t.Errorf("ping sources = %+v, want reconcile-tick-shadow with surgeshadow into broker surge", ps)
@@ -113,7 +113,8 @@ func TestScheduleInterval(t *testing.T) {
 		{in: "* * * * *", want: time.Minute},
 		{in: "*/5 * * * *", want: 5 * time.Minute},
 		{in: "*/1 * * * *", want: time.Minute},
-		{in: "0 * * * *", wantErr: true},
+		{in: "0 * * * *", want: time.Hour},
+		{in: "5 * * * *", wantErr: true},
 		{in: "*/0 * * * *", wantErr: true},
 		{in: "*/60 * * * *", wantErr: true},
 		{in: "* 1 * * *", wantErr: true},

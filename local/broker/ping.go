@@ -71,15 +71,19 @@ func (p PingSource) targets(broker string) bool {
 	return r != nil && r.Kind == "Broker" && r.Name == broker
 }
 
-// scheduleInterval supports the cron subset "* * * * *" (every minute) and
-// "*/N * * * *" (every N minutes). Ticks are not aligned to wall-clock minutes.
+// scheduleInterval supports the cron subset "* * * * *" (every minute),
+// "*/N * * * *" (every N minutes) and "0 * * * *" (hourly). Ticks are not
+// aligned to the wall clock.
 func scheduleInterval(schedule string) (time.Duration, error) {
 	f := strings.Fields(schedule)
 	if len(f) != 5 || f[1] != "*" || f[2] != "*" || f[3] != "*" || f[4] != "*" {
-		return 0, fmt.Errorf("schedule %q: only \"* * * * *\" and \"*/N * * * *\" are supported locally", schedule)
+		return 0, fmt.Errorf("schedule %q: only \"* * * * *\", \"*/N * * * *\" and \"0 * * * *\" are supported locally", schedule)
 	}
-	if f[0] == "*" {
+	switch f[0] {
+	case "*":
 		return time.Minute, nil
+	case "0":
+		return time.Hour, nil
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(f[0], "*/"))
 	if !strings.HasPrefix(f[0], "*/") || err != nil || n < 1 || n > 59 {

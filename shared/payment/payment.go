@@ -71,7 +71,7 @@ func New(cfg Config) *Closer {
 // repaired by the client's retry.
 func (c *Closer) Pay(ctx context.Context, claimID, key string, now time.Time) (stock.Fate, error) {
 	f, err := c.window.Pay(ctx, claimID, key, now)
-	if err == nil && f.Outcome == stock.NotSettled && c.settle(ctx, claimID) {
+	if err == nil && f.Outcome == stock.NotSettled && c.Settle(ctx, claimID) {
 		f, err = c.window.Pay(ctx, claimID, key, now)
 	}
 	if err != nil || (f.Outcome != stock.Paid && f.Outcome != stock.Replay) {
@@ -96,7 +96,7 @@ func (c *Closer) Pay(ctx context.Context, claimID, key string, now time.Time) (s
 // gave the units back.
 func (c *Closer) Release(ctx context.Context, claimID string, now time.Time) (stock.Fate, error) {
 	f, err := c.window.Expire(ctx, claimID, now)
-	if err == nil && f.Outcome == stock.NotSettled && c.settle(ctx, claimID) {
+	if err == nil && f.Outcome == stock.NotSettled && c.Settle(ctx, claimID) {
 		f, err = c.window.Expire(ctx, claimID, now)
 	}
 	if err != nil || f.State != claim.Releasing {
@@ -116,11 +116,12 @@ func (c *Closer) Release(ctx context.Context, claimID string, now time.Time) (st
 	return c.window.GiveBack(ctx, claimID, now)
 }
 
-// settle forces the settlement of a reserved claim whose receipt enqueue
+// Settle forces the settlement of a reserved claim whose receipt enqueue
 // has minted: its order.queued, as enqueue built it, is sent to settle
 // directly. It reports whether settle took it; a claim with no receipt
 // yet, or a settle that failed, stays NotSettled (the caller retries).
-func (c *Closer) settle(ctx context.Context, claimID string) bool {
+// Reconcile's repairs use it for a claim stuck reserved.
+func (c *Closer) Settle(ctx context.Context, claimID string) bool {
 	if c.cfg.Settle == nil {
 		return false
 	}

@@ -16,9 +16,9 @@ func Emitters() map[string][]string {
 		"prededuct": {events.TypeClaimReserved, events.TypeClaimRejected},
 		"enqueue":   {events.TypeOrderQueued},
 		"settle":    {events.TypeOrderSettled},
-		// reconcile replies with its report and publishes its alerts and
-		// its releases.
-		"reconcile": {events.TypeReconcileReport, events.TypeAlertRaised, events.TypeOrderReleased},
+		// reconcile replies with its report and publishes its alerts, its
+		// releases and the reservations it repairs.
+		"reconcile": {events.TypeReconcileReport, events.TypeAlertRaised, events.TypeOrderReleased, events.TypeClaimReserved},
 		// query publishes payments.
 		"query": {events.TypeOrderPaid},
 		// admin redrives dead letters: what a Trigger gave up on, sent
