@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/surgekit/surge/local/engine"
 	"github.com/surgekit/surge/shared/plane"
 )
 
@@ -123,4 +127,61 @@ func (s *stack) awaitQuiet(t *testing.T, campaignID string) {
 		last = rows
 	}
 	t.Fatal("orders still settling after two minutes")
+}
+
+// withoutTrigger copies the base manifests into a directory of the test's
+// without Trigger name: the broker then stores the events it took and
+// delivers them to nobody.
+func withoutTrigger(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join(suite.Root, "infra", "knative", "base")
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(src, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, d := range strings.Split(string(b), "\n---\n") {
+			if !strings.Contains(d, "kind: Trigger\nmetadata:\n  name: "+name+"\n") {
+				kept = append(kept, d)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), []byte(strings.Join(kept, "\n---\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// Stuck tokens: every order.queued is lost (no settle Trigger: the
+// broker delivers them to nobody), so every winner's claim stays reserved
+// with its receipt. The next reconcile pass, past the grace, settles each
+// through settle's own address: every order once, every claim settled.
+func TestStuckTokensRepaired(t *testing.T) {
+	const stock = 50
+	s := startEngineWith(t, engine.Config{TriggersDir: withoutTrigger(t, "settle"), Env: []string{"SURGE_REPAIR_GRACE=1s"}})
+	s.api.openSale(t, sale{ID: "stuck", SKU: "cup", Stock: stock, Limit: 1})
+	clicked := s.api.crowd(t, "stuck", "cup", 2*stock)
+	decided := s.api.await(t, clicked.claims, func(st claimStatus) bool {
+		return st.State == "rejected" || (st.State == "reserved" && st.OrderNo != "")
+	})
+	winners := splitWinnersOf(t, decided, "reserved", stock)
+	if rows, _, _ := s.ordersInDB(t, "stuck"); rows != 0 {
+		t.Fatalf("%d orders with no settle Trigger; want none", rows)
+	}
+	time.Sleep(1100 * time.Millisecond) // past the grace
+	s.ping(t, plane.Real)
+	s.api.await(t, pick(clicked.claims, winners), func(st claimStatus) bool { return st.State == "settled" })
+	if rows, units, users := s.ordersInDB(t, "stuck"); rows != stock || units != stock || users != stock {
+		t.Fatalf("%d orders, %d units, %d users after the pass; want %d each", rows, units, users, stock)
+	}
+	if left := s.remaining(t, "stuck", "cup"); left != 0 {
+		t.Errorf("Redis remaining %d, want 0", left)
+	}
+	assertReconciled(t, s)
 }

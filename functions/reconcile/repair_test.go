@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
+	"github.com/surgekit/surge/shared/keyspace"
+)
+
+// published is what reconcile sent to its broker stand-in besides alerts.
+func (fx *fixture) published(t *testing.T, typ string) int {
+	t.Helper()
+	n := 0
+	for _, e := range fx.alerts.Events() {
+		if e.Type() == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// A pass repairs what it finds: a reservation stuck past the grace with no
+// receipt (its claim.reserved lost) is published again, signed, numbered
+// past the broker's dedup; one within the grace is left alone; an inflight
+// entry of a claim settled in PostgreSQL is cleared and the claim marked
+// settled. Each repair is in the report; the next pass publishes the stuck
+// one again under a new number (nothing has enqueued it yet).
+func TestRepairPass(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	fx.warmed(t, []string{"stuck", "fresh", "stale"}, map[string]bool{"stale": true})
+	keys := fx.keys.Campaign("sale")
+	old := strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)
+	must(t, fx.rdb.HSet(ctx, keys.Claim(keyspace.ClaimID("sale", "stuck")), claim.FieldUpdated, old).Err())
+	must(t, fx.rdb.HSet(ctx, keys.Claim(keyspace.ClaimID("sale", "stale")), claim.FieldState, claim.Reserved).Err())
+	must(t, fx.rdb.HSet(ctx, keys.Inflight(), keyspace.ClaimID("sale", "stale"), 1).Err())
+
+	_, r := fx.ping(t, "repair-1")
+	c := r.Campaigns[0]
+	kinds := map[string]string{}
+	for _, x := range c.RepairList {
+		kinds[x.ClaimID] = x.Kind
+	}
+	want := map[string]string{keyspace.ClaimID("sale", "stuck"): RepairRepublished, keyspace.ClaimID("sale", "stale"): RepairClearedInflight}
+	if len(kinds) != 2 || kinds[keyspace.ClaimID("sale", "stuck")] != want[keyspace.ClaimID("sale", "stuck")] ||
+		kinds[keyspace.ClaimID("sale", "stale")] != want[keyspace.ClaimID("sale", "stale")] || c.Repairs != 2 || c.Mismatch {
+		t.Fatalf("repairs %v (%d), mismatch %v; want %v, no mismatch", kinds, c.Repairs, c.Mismatch, want)
+	}
+	if got, _ := fx.state(t, "stale"); got != claim.Settled || fx.rdb.HExists(ctx, keys.Inflight(), keyspace.ClaimID("sale", "stale")).Val() {
+		t.Errorf("stale claim %q, still inflight %v; want settled, cleared", got, fx.rdb.HExists(ctx, keys.Inflight(), keyspace.ClaimID("sale", "stale")).Val())
+	}
+	var numbers []any
+	for _, e := range fx.alerts.Events() {
+		if e.Type() != events.TypeClaimReserved {
+			continue
+		}
+		if e.ID() != keyspace.ClaimID("sale", "stuck")+"/reserved" {
+			t.Errorf("republished %s; want the stuck claim's", e.ID())
+		}
+		if err := eventsigtest.Key(t).Verify(e); err != nil {
+			t.Errorf("republished reservation: %v", err)
+		}
+		d, err := events.Decode[events.ClaimReservedData](e, events.TypeClaimReserved)
+		if err != nil || d.UserID != "stuck" || d.Seq != 1 || d.FirstSlot != 1 || d.PayBy.IsZero() {
+			t.Errorf("republished %+v, %v", d, err)
+		}
+		numbers = append(numbers, e.Extensions()[events.RedriveExtension])
+	}
+	time.Sleep(2 * time.Millisecond)
+	fx.pingAt(t, "repair-2", at.Add(time.Second))
+	if n := fx.published(t, events.TypeClaimReserved); n != 2 {
+		t.Errorf("%d claim.reserved published after two passes; want 2", n)
+	}
+	var second any
+	for _, e := range fx.alerts.Events() {
+		if e.Type() == events.TypeClaimReserved {
+			second = e.Extensions()[events.RedriveExtension]
+		}
+	}
+	if len(numbers) != 1 || numbers[0] == second {
+		t.Errorf("repair numbers %v then %v; want a new one per pass", numbers, second)
+	}
+}
