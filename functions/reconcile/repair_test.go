@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -84,5 +85,47 @@ func TestRepairPass(t *testing.T) {
 	}
 	if len(numbers) != 1 || numbers[0] == second {
 		t.Errorf("repair numbers %v then %v; want a new one per pass", numbers, second)
+	}
+}
+
+// A reservation whose order.queued the chain refused as poison (400) can
+// never settle: once its dead letter is stored, its unit goes back to
+// stock, once, and the claim ends released. A dead letter of a stage that
+// was down (500), or a refused event that is not the chain's own (another
+// token), leaves the claim reserved, for a redrive or a repair.
+func TestPoisonReservationGivesItsUnitBack(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	orders := fx.warmed(t, []string{"poison", "down", "forged"}, nil)
+	keys := fx.keys.Campaign("sale")
+	for _, user := range []string{"poison", "down", "forged"} {
+		must(t, fx.rdb.HSet(ctx, keys.Claim(keyspace.ClaimID("sale", user)), claim.FieldToken, "token-of-"+user, claim.FieldOrderNo, orders[user]).Err())
+	}
+	dead := func(user, token, code string) {
+		e := events.OrderQueued(events.OrderQueuedData{ClaimID: keyspace.ClaimID("sale", user), CampaignID: "sale", UserID: user,
+			OrderNo: orders[user], Token: token}, at)
+		e.SetExtension("knativeerrorcode", code)
+		for range 2 { // a dead letter delivered twice gives back once
+			if status, body := fx.post(t, "/dead-letters", e); status != http.StatusAccepted {
+				t.Fatalf("dead letter of %s: %d (%s); want 202", user, status, body)
+			}
+		}
+	}
+	dead("poison", "token-of-poison", "400")
+	dead("down", "token-of-down", "500")
+	dead("forged", "someone-elses", "400")
+	for user, want := range map[string]string{"poison": claim.Released, "down": claim.Reserved, "forged": claim.Reserved} {
+		if got, _ := fx.state(t, user); got != want {
+			t.Errorf("claim of %s = %q; want %q", user, got, want)
+		}
+	}
+	if left, _ := fx.rdb.Get(ctx, keys.Stock("phone")).Int(); left != 8 {
+		t.Errorf("stock = %d; want 8 (10 − 3 reserved + the poisoned one back)", left)
+	}
+	if held := fx.rdb.HGet(ctx, keys.Held(), "poison").Val(); held != "" {
+		t.Errorf("poison still holds %q units", held)
+	}
+	if fx.rdb.HExists(ctx, keys.Inflight(), keyspace.ClaimID("sale", "poison")).Val() {
+		t.Error("the released claim is still inflight")
 	}
 }

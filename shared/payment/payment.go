@@ -116,6 +116,11 @@ func (c *Closer) Release(ctx context.Context, claimID string, now time.Time) (st
 	return c.window.GiveBack(ctx, claimID, now)
 }
 
+// Abandon releases a reservation that can never settle (stock.Window.Abandon).
+func (c *Closer) Abandon(ctx context.Context, claimID string, now time.Time) (stock.Fate, error) {
+	return c.window.Abandon(ctx, claimID, now)
+}
+
 // Settle forces the settlement of a reserved claim whose receipt enqueue
 // has minted: its order.queued, as enqueue built it, is sent to settle
 // directly. It reports whether settle took it; a claim with no receipt

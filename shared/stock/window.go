@@ -142,10 +142,47 @@ redis.call('PUBLISH', KEYS[6], ARGV[1] .. ' released')
 return {'released', 'released', left}
 `
 
+// abandonLua decides a reservation that can never settle released: a
+// claim still reserved moves to releasing (and into the releasing hash),
+// for GiveBack to return its units exactly once.
+//
+//	KEYS: 1 claim, 2 releasing
+//	ARGV: 1 claim id, 2 now ms
+const abandonLua = `
+local r = redis.call('HMGET', KEYS[1], 'state', 'qty')
+if not r[1] then return {'', 'missing'} end
+if r[1] ~= 'reserved' then return {r[1], 'unchanged'} end
+redis.call('HSET', KEYS[1], 'state', 'releasing', 'updated_ms', ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], r[2] or '0')
+return {'releasing', 'releasing'}
+`
+
 var (
 	decideScript   = redis.NewScript(decideLua)
 	giveBackScript = redis.NewScript(giveBackLua)
+	abandonScript  = redis.NewScript(abandonLua)
 )
+
+// Abandon releases a claim still reserved whose order can never reach
+// PostgreSQL (its event was refused as poison): its units go back at
+// once, exactly once, and the claim ends released. The caller has made
+// sure PostgreSQL holds no order of it. A claim in another state is left
+// as it is (Unchanged).
+func (w *Window) Abandon(ctx context.Context, claimID string, now time.Time) (Fate, error) {
+	c, err := w.campaign(claimID)
+	if err != nil {
+		return Fate{}, err
+	}
+	res, err := abandonScript.Run(ctx, w.rdb, []string{c.Claim(claimID), c.Releasing()}, claimID, now.UnixMilli()).StringSlice()
+	if err != nil {
+		return Fate{}, fmt.Errorf("abandon %s: %w", claimID, err)
+	}
+	f, err := fate(claimID, res)
+	if err != nil || f.Outcome != Releasing {
+		return f, err
+	}
+	return w.GiveBack(ctx, claimID, now)
+}
 
 // Window runs the end of reservations' payment windows in Redis: payment,
 // the release decision, the give-back, and the due index.
