@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/surgekit/surge/shared/auth"
 	"github.com/surgekit/surge/shared/connect"
@@ -43,6 +44,9 @@ type settings struct {
 	SettleURL       string // SURGE_SETTLE_URL: settle's own address, to settle a due claim still reserved
 	OIDCTokenFile   string // SURGE_OIDC_TOKEN_FILE: the SinkBinding's identity, sent with each alert
 	RepairThreshold int    // SURGE_ALERT_REPAIR_THRESHOLD: repairs in a campaign's pass before an alert; 0
+	// The loops' and passes' durations (Config's fields of the same
+	// names); unset is Config's default.
+	ReleaseEvery, RebuildQuiet, RepairGrace, RepairEvery time.Duration
 }
 
 func loadEnv(getenv func(string) string) (settings, error) {
@@ -59,6 +63,12 @@ func loadEnv(getenv func(string) string) (settings, error) {
 	if v := getenv("SURGE_ALERT_REPAIR_THRESHOLD"); v != "" {
 		if s.RepairThreshold, err = strconv.Atoi(v); err != nil || s.RepairThreshold < 0 {
 			return s, fmt.Errorf("SURGE_ALERT_REPAIR_THRESHOLD %q: want a count ≥ 0", v)
+		}
+	}
+	for name, d := range map[string]*time.Duration{"SURGE_RELEASE_EVERY": &s.ReleaseEvery, "SURGE_REBUILD_QUIET": &s.RebuildQuiet,
+		"SURGE_REPAIR_GRACE": &s.RepairGrace, "SURGE_REPAIR_EVERY": &s.RepairEvery} {
+		if *d, err = connect.Duration(getenv, name, 0); err != nil {
+			return s, err
 		}
 	}
 	s.EventKey, err = eventsig.FromEnv(getenv, "SURGE_EVENT_KEY")
@@ -79,22 +89,6 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	releaseEvery, err := connect.Duration(os.Getenv, "SURGE_RELEASE_EVERY", 0)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	rebuildQuiet, err := connect.Duration(os.Getenv, "SURGE_REBUILD_QUIET", 0)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	repairGrace, err := connect.Duration(os.Getenv, "SURGE_REPAIR_GRACE", 0)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	repairEvery, err := connect.Duration(os.Getenv, "SURGE_REPAIR_EVERY", 0)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
 	dialCtx, cancel := context.WithTimeout(ctx, 10*env.Timeout)
 	defer cancel()
 	rdb, err := connect.Redis(dialCtx, env.RedisURL, 0)
@@ -111,8 +105,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		return New(Config{Plane: p, Redis: rdb, Postgres: pools[p], S3: store, Bucket: env.S3Bucket,
 			Keys: p.Keys(keyspace.New(env.KeyPrefix)), Log: log.With("plane", p.String()), EventKey: cfg.EventKey,
-			Sink: sink, Settle: settle, RepairThreshold: cfg.RepairThreshold, Timeout: env.Timeout, ReleaseEvery: releaseEvery, RebuildQuiet: rebuildQuiet,
-			RepairGrace: repairGrace, RepairEvery: repairEvery})
+			Sink: sink, Settle: settle, RepairThreshold: cfg.RepairThreshold, Timeout: env.Timeout, ReleaseEvery: cfg.ReleaseEvery, RebuildQuiet: cfg.RebuildQuiet,
+			RepairGrace: cfg.RepairGrace, RepairEvery: cfg.RepairEvery})
 	})
 	if err != nil {
 		return err

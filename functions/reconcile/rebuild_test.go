@@ -46,6 +46,7 @@ func (fx *fixture) warmed(t *testing.T, users []string, settled map[string]bool)
 			Seq: d.Seq, Qty: 1, FirstSlot: d.FirstSlot, Amount: 100, ReservedAt: d.ReservedAt, PayBy: d.PayBy})
 		must(t, err)
 		must(t, fx.claims.SetSettled(ctx, id, at.Add(2*time.Second)))
+		must(t, fx.rdb.HSet(ctx, fx.keys.Campaign("sale").Claim(id), claim.FieldOrderNo, no).Err())
 	}
 	return orders
 }

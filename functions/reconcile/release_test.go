@@ -6,12 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/eventsig/eventsigtest"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
-	"github.com/surgekit/surge/shared/receipt"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -21,25 +19,8 @@ import (
 func TestReleaseDriver(t *testing.T) {
 	ctx := context.Background()
 	fx := newFixture(t)
-	c, err := campaign.NewStore(fx.pool).Get(ctx, "sale")
-	must(t, err)
-	c.PaymentWindow = campaign.Duration{Duration: 10 * time.Minute}
-	must(t, stock.Warm(ctx, fx.rdb, fx.keys.Campaign("sale"), c, nil))
-	ids := map[string]string{}
-	for _, user := range []string{"unpaid", "payer"} {
-		id := keyspace.ClaimID("sale", user)
-		d, err := stock.NewDeducter(fx.rdb, fx.keys).Deduct(ctx, stock.Request{ClaimID: id, CampaignID: "sale", UserID: user,
-			SKU: "phone", Qty: 1, Now: at.Add(time.Second)})
-		if err != nil || d.State != claim.Reserved {
-			t.Fatalf("deduct %s: %+v, %v", user, d, err)
-		}
-		no := receipt.OrderNo("sale", "phone", user, d.Seq)
-		_, err = fx.committer.Submit(ctx, ledger.Order{OrderNo: no, TokenID: id, CampaignID: "sale", SKU: "phone", UserID: user,
-			Seq: d.Seq, Qty: 1, FirstSlot: d.FirstSlot, Amount: 100, ReservedAt: d.ReservedAt, PayBy: d.PayBy})
-		must(t, err)
-		must(t, fx.rdb.HSet(ctx, fx.keys.Campaign("sale").Claim(id), claim.FieldState, claim.Settled, claim.FieldOrderNo, no).Err())
-		ids[user] = id
-	}
+	fx.warmed(t, []string{"unpaid", "payer"}, map[string]bool{"unpaid": true, "payer": true})
+	ids := map[string]string{"unpaid": keyspace.ClaimID("sale", "unpaid"), "payer": keyspace.ClaimID("sale", "payer")}
 	window := stock.NewWindow(fx.rdb, fx.keys)
 	if got, err := window.Pay(ctx, ids["payer"], "k", at.Add(time.Minute)); err != nil || got.Outcome != stock.Paid {
 		t.Fatalf("Pay = %+v, %v", got, err)

@@ -2,50 +2,13 @@ package engine_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/surgekit/surge/local/engine"
 	"github.com/surgekit/surge/shared/plane"
 )
-
-// clickUntilAnswered makes users <prefix>-0..n-1 click at once, each as a
-// patient client: on 503, 429 or a broken connection it clicks again with
-// the same Idempotency-Key (the same claim), no sooner than Retry-After,
-// for up to a minute. It returns each user's last answer.
-func (s *stack) clickUntilAnswered(t *testing.T, campaignID, prefix string, n int) map[string]answer {
-	t.Helper()
-	body := []byte(`{"sku":"cup","qty":1}`)
-	var mu sync.Mutex
-	got := make(map[string]answer, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		user := fmt.Sprintf("%s-%d", prefix, i)
-		tok := s.api.token(t, user)
-		wg.Go(func() {
-			var a answer
-			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-				acc, status, err := s.api.post(campaignID, user, tok, body)
-				a = answer{status: status, claimID: acc.ClaimID, retryAfter: acc.retryAfter}
-				if err == nil && status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
-					break
-				}
-				time.Sleep(max(100*time.Millisecond, a.retryAfter))
-			}
-			mu.Lock()
-			got[user] = a
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return got
-}
 
 // kill -9 of the broker in the middle of a sale of 1,000 units to 3,000
 // patient users: its supervisor restarts it from its JetStream store.
@@ -64,7 +27,7 @@ func TestBrokerKilledMidSale(t *testing.T) {
 		killedAt = time.Now()
 		killed <- s.Kill("broker")
 	}()
-	clicks := s.clickUntilAnswered(t, "crash", "buyer", users)
+	clicks := s.clickPatiently(t, "crash", "buyer", users, time.Minute)
 	clicked := time.Now()
 	if err := <-killed; err != nil {
 		t.Fatal(err)
@@ -129,33 +92,16 @@ func (s *stack) awaitQuiet(t *testing.T, campaignID string) {
 	t.Fatal("orders still settling after two minutes")
 }
 
-// withoutTrigger copies the base manifests into a directory of the test's
-// without Trigger name: the broker then stores the events it took and
-// delivers them to nobody.
+// withoutTrigger is the base manifests without Trigger name: the broker
+// then stores the events it took and delivers them to nobody.
 func withoutTrigger(t *testing.T, name string) string {
 	t.Helper()
-	src := filepath.Join(suite.Root, "infra", "knative", "base")
-	dir := t.TempDir()
-	files, err := filepath.Glob(filepath.Join(src, "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+	return editedManifests(t, func(doc string) string {
+		if isTrigger(doc, name) {
+			return ""
 		}
-		var kept []string
-		for _, d := range strings.Split(string(b), "\n---\n") {
-			if !strings.Contains(d, "kind: Trigger\nmetadata:\n  name: "+name+"\n") {
-				kept = append(kept, d)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), []byte(strings.Join(kept, "\n---\n")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+		return doc
+	})
 }
 
 // Stuck tokens: every order.queued is lost (no settle Trigger: the

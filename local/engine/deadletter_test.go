@@ -90,22 +90,35 @@ func TestSettleOutageRedriven(t *testing.T) {
 // Trigger's delivery cut to 2 attempts of 1 s, 0.1 s apart.
 func shortSettleRetries(t *testing.T) string {
 	t.Helper()
+	short := strings.NewReplacer("retry: 8", "retry: 1", "backoffDelay: PT0.2S", "backoffDelay: PT0.1S", "timeout: PT10S", "timeout: PT1S")
+	return editedManifests(t, func(doc string) string {
+		if isTrigger(doc, "settle") {
+			return short.Replace(doc)
+		}
+		return doc
+	})
+}
+
+// editedManifests copies the base manifests into a directory of the
+// test's, each YAML document passed through edit ("" drops it), for the
+// broker's TriggersDir.
+func editedManifests(t *testing.T, edit func(doc string) string) string {
+	t.Helper()
 	src := filepath.Join(suite.Root, "infra", "knative", "base")
 	dir := t.TempDir()
 	files, err := filepath.Glob(filepath.Join(src, "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	short := strings.NewReplacer("retry: 8", "retry: 1", "backoffDelay: PT0.2S", "backoffDelay: PT0.1S", "timeout: PT10S", "timeout: PT1S")
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs := strings.Split(string(b), "\n---\n")
-		for i, d := range docs {
-			if strings.Contains(d, "kind: Trigger\nmetadata:\n  name: settle\n") {
-				docs[i] = short.Replace(d)
+		var docs []string
+		for _, d := range strings.Split(string(b), "\n---\n") {
+			if d = edit(d); d != "" {
+				docs = append(docs, d)
 			}
 		}
 		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), []byte(strings.Join(docs, "\n---\n")), 0o644); err != nil {
@@ -113,6 +126,10 @@ func shortSettleRetries(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+func isTrigger(doc, name string) bool {
+	return strings.Contains(doc, "kind: Trigger\nmetadata:\n  name: "+name+"\n")
 }
 
 // awaitDeadLetters waits until reconcile has stored n dead order.queued

@@ -170,6 +170,15 @@ type answer struct {
 // Idempotency-Key of their own and no retry.
 func (s *stack) clickAll(t *testing.T, campaignID, prefix string, n int) map[string]answer {
 	t.Helper()
+	return s.clickPatiently(t, campaignID, prefix, n, 0)
+}
+
+// clickPatiently is clickAll of patient clients: on 503, 429 or a broken
+// connection each clicks again with the same Idempotency-Key (the same
+// claim), no sooner than Retry-After, for up to patience. It returns each
+// user's last answer.
+func (s *stack) clickPatiently(t *testing.T, campaignID, prefix string, n int, patience time.Duration) map[string]answer {
+	t.Helper()
 	body := []byte(`{"sku":"cup","qty":1}`)
 	var mu sync.Mutex
 	got := make(map[string]answer, n)
@@ -179,12 +188,21 @@ func (s *stack) clickAll(t *testing.T, campaignID, prefix string, n int) map[str
 		tok := s.api.token(t, user)
 		wg.Go(func() {
 			t0 := time.Now()
-			a, status, err := s.api.post(campaignID, user, tok, body)
-			if err != nil {
-				t.Errorf("click of %s: %v", user, err)
+			var a answer
+			for {
+				acc, status, err := s.api.post(campaignID, user, tok, body)
+				a = answer{status: status, claimID: acc.ClaimID, retryAfter: acc.retryAfter, took: time.Since(t0)}
+				retry := err != nil || status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests
+				if !retry || time.Since(t0) >= patience {
+					if err != nil && patience == 0 {
+						t.Errorf("click of %s: %v", user, err)
+					}
+					break
+				}
+				time.Sleep(max(100*time.Millisecond, a.retryAfter))
 			}
 			mu.Lock()
-			got[user] = answer{status: status, claimID: a.ClaimID, retryAfter: a.retryAfter, took: time.Since(t0)}
+			got[user] = a
 			mu.Unlock()
 		})
 	}
