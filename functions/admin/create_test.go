@@ -36,6 +36,9 @@ func TestCreate(t *testing.T) {
 		{"bad duration", adminToken, with(sale("a8"), "payment_window", "soon"), 400, "malformed_json"},
 		{"oversized", adminToken, with(sale("a9"), "title", strings.Repeat("x", 17<<10)), 413, "body_too_large"},
 		{"rain", adminToken, rain, 501, "not_implemented"},
+		{"rain, budget below packets", adminToken, with(rain, "budget", 99), 400, "invalid_campaign"},
+		{"rain, no packets", adminToken, with(rain, "packets", 0), 400, "invalid_campaign"},
+		{"rain, negative budget", adminToken, with(rain, "budget", -1), 400, "invalid_campaign"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

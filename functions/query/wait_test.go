@@ -49,10 +49,10 @@ func (fx *fixture) config(maxWaiters int) Config {
 
 func until(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // generous: a race-enabled run on a loaded CI machine is slow
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("not %s after 10s", what)
+			t.Fatalf("not %s after a minute", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -309,8 +309,8 @@ func TestStopReleasesEveryWaiter(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	if took := time.Since(stopped); took > 5*time.Second {
-		t.Fatalf("waiters answered %s after Stop, want promptly", took)
+	if took := time.Since(stopped); took > 25*time.Second {
+		t.Fatalf("waiters answered %s after Stop, want long before their 30s wait ends", took)
 	}
 	for i, a := range answers {
 		var rec claim.Record

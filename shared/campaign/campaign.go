@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/surgekit/surge/shared/redpacket"
 )
 
 // Kinds of campaign.
@@ -22,8 +24,9 @@ type Campaign struct {
 	Kind          string    `json:"kind"`
 	Title         string    `json:"title"`
 	Items         []Item    `json:"items,omitempty"`
-	Budget        int64     `json:"budget,omitempty"`
-	Packets       int       `json:"packets,omitempty"`
+	Budget        int64     `json:"budget,omitempty"`     // a rain's money, cents
+	Packets       int       `json:"packets,omitempty"`    // a rain's packet count
+	MaxPacket     int64     `json:"max_packet,omitempty"` // a rain's cap on one packet, cents; 0: DefaultMaxPacket
 	PerUserLimit  int       `json:"per_user_limit"`
 	StartsAt      time.Time `json:"starts_at"`
 	EndsAt        time.Time `json:"ends_at"`
@@ -44,6 +47,14 @@ type Item struct {
 
 // MaxItems bounds the SKUs of one campaign.
 const MaxItems = 100
+
+// Rain bounds: a packet is at most DefaultMaxPacket cents unless the
+// campaign says otherwise (¥200, WeChat's cap), and a rain has at most
+// MaxPackets packets.
+const (
+	DefaultMaxPacket = 20000
+	MaxPackets       = 1_000_000
+)
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
@@ -88,7 +99,34 @@ func (c *Campaign) Validate() error {
 	if c.Kind == KindSale {
 		return c.validateItems()
 	}
+	return c.validateRain()
+}
+
+// validateRain: a budget that splits into the packets, each 1 cent to the
+// cap (redpacket.Check), and no items.
+func (c *Campaign) validateRain() error {
+	switch {
+	case len(c.Items) > 0:
+		return fmt.Errorf("a rain has a budget and packets, no items")
+	case c.Packets < 1 || c.Packets > MaxPackets:
+		return fmt.Errorf("packets must be 1 to %d", MaxPackets)
+	case c.Budget < 1:
+		return fmt.Errorf("budget must be positive (cents)")
+	case c.MaxPacket < 0:
+		return fmt.Errorf("max_packet must not be negative")
+	}
+	if err := redpacket.Check(c.Budget, c.Packets, c.PacketCap()); err != nil {
+		return fmt.Errorf("budget %d in %d packets: %w", c.Budget, c.Packets, err)
+	}
 	return nil
+}
+
+// PacketCap is the most one packet of a rain may hold, cents.
+func (c *Campaign) PacketCap() int64 {
+	if c.MaxPacket > 0 {
+		return c.MaxPacket
+	}
+	return DefaultMaxPacket
 }
 
 func (c *Campaign) validateItems() error {
