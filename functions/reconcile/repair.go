@@ -4,14 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
+	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/stock"
 )
@@ -42,13 +43,28 @@ const (
 
 // repair mends what the audit of campaign c found (s, l): stale inflight
 // entries, reservations stuck longer than RepairGrace, reservations past
-// their deadline. Each repair is idempotent downstream (settle on the
-// token, enqueue on the claim, the release on the claim's state), so two
-// passes repairing at once do each thing once.
+// their deadline. A claim settling while the pass runs looks stale or
+// stuck for a moment, so both wait out the grace (the claim record
+// unchanged that long). Each repair is idempotent downstream (settle on
+// the token, enqueue on the claim, the release on the claim's state), so
+// two passes repairing at once do each thing once.
 func (f *Function) repair(ctx context.Context, c *campaign.Campaign, s snapshot, l ledgerView, r *CampaignReport) error {
 	now := f.cfg.Now()
 	keys := f.cfg.Keys.Campaign(c.ID)
+	var stuck []string
+	for id := range s.inflight {
+		if _, settled := l.settledClaims[id]; !settled {
+			stuck = append(stuck, id)
+		}
+	}
+	recs, err := f.records(ctx, keys, append(stuck, r.StaleInflight...))
+	if err != nil {
+		return err
+	}
 	for _, id := range r.StaleInflight {
+		if !f.pastGrace(recs[id], now) {
+			continue
+		}
 		if err := f.claims.SetSettled(ctx, id, now); err != nil {
 			return err
 		}
@@ -57,12 +73,11 @@ func (f *Function) repair(ctx context.Context, c *campaign.Campaign, s snapshot,
 		}
 		r.addRepair(Repair{Kind: RepairClearedInflight, ClaimID: id, What: "settled in PostgreSQL, still inflight in Redis: cleared"})
 	}
-	for id := range s.inflight {
-		if _, settled := l.settledClaims[id]; settled {
-			continue
-		}
-		if err := f.repairStuck(ctx, id, now, r); err != nil {
-			return err
+	for _, id := range stuck {
+		if rec := recs[id]; rec[claim.FieldState] == claim.Reserved && f.pastGrace(rec, now) {
+			if err := f.repairStuck(ctx, id, rec, now, r); err != nil {
+				return err
+			}
 		}
 	}
 	swept, err := f.closer.Sweep(ctx, c.ID, now, sweepBatch)
@@ -75,25 +90,40 @@ func (f *Function) repair(ctx context.Context, c *campaign.Campaign, s snapshot,
 	return nil
 }
 
-// repairStuck settles, or sends on again, a claim reserved for longer than
-// the grace without its order in PostgreSQL.
-func (f *Function) repairStuck(ctx context.Context, id string, now time.Time, r *CampaignReport) error {
-	campaignID := r.ID
-	rec, err := f.cfg.Redis.HGetAll(ctx, f.cfg.Keys.Campaign(campaignID).Claim(id)).Result()
-	if err != nil {
-		return fmt.Errorf("claim %s: %w", id, err)
-	}
-	updated, _ := strconv.ParseInt(rec[claim.FieldUpdated], 10, 64)
-	if rec[claim.FieldState] != claim.Reserved || now.Sub(time.UnixMilli(updated)) < f.cfg.RepairGrace {
+// records reads the claim records of ids in one round trip.
+func (f *Function) records(ctx context.Context, keys keyspace.Campaign, ids []string) (map[string]map[string]string, error) {
+	cmds := make(map[string]*redis.MapStringStringCmd, len(ids))
+	if _, err := f.cfg.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, id := range ids {
+			cmds[id] = p.HGetAll(ctx, keys.Claim(id))
+		}
 		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("claims of %d to repair: %w", len(ids), err)
 	}
+	out := make(map[string]map[string]string, len(cmds))
+	for id, cmd := range cmds {
+		out[id] = cmd.Val()
+	}
+	return out, nil
+}
+
+// pastGrace: the claim record has not changed for RepairGrace.
+func (f *Function) pastGrace(rec map[string]string, now time.Time) bool {
+	updated, err := strconv.ParseInt(rec[claim.FieldUpdated], 10, 64)
+	return err == nil && now.Sub(time.UnixMilli(updated)) >= f.cfg.RepairGrace
+}
+
+// repairStuck settles, or sends on again, claim id (its record rec),
+// reserved for longer than the grace without its order in PostgreSQL.
+func (f *Function) repairStuck(ctx context.Context, id string, rec map[string]string, now time.Time, r *CampaignReport) error {
 	if rec[claim.FieldToken] != "" {
 		if f.closer.Settle(ctx, id) {
 			r.addRepair(Repair{Kind: RepairSettled, ClaimID: id, What: "reserved with its receipt, no order in PostgreSQL: settled"})
 		}
 		return nil
 	}
-	e, err := reservationOf(campaignID, id, rec)
+	e, err := reservationOf(r.ID, id, rec)
 	if err != nil {
 		f.cfg.Log.Warn("stuck claim not repairable", "claim_id", id, "error", err.Error())
 		return nil
@@ -122,15 +152,9 @@ func reservationOf(campaignID, id string, rec map[string]string) (event.Event, e
 		v, _ := strconv.ParseInt(rec[field], 10, 64)
 		return time.UnixMilli(v).UTC()
 	}
-	var slots []int
-	if list := rec[stock.FieldSlots]; list != "" {
-		for _, p := range strings.Split(list, ",") {
-			v, err := strconv.Atoi(p)
-			if err != nil {
-				return event.Event{}, fmt.Errorf("slots %q: %w", list, err)
-			}
-			slots = append(slots, v)
-		}
+	slots, err := stock.ParseSlots(rec[stock.FieldSlots])
+	if err != nil {
+		return event.Event{}, err
 	}
 	d := events.ClaimReservedData{ClaimID: id, CampaignID: campaignID, UserID: rec[claim.FieldUser], SKU: rec[claim.FieldSKU],
 		Qty: n(claim.FieldQty), Seq: n(claim.FieldSeq), FirstSlot: n(claim.FieldFirstSlot), Slots: slots,

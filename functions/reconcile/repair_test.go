@@ -28,18 +28,23 @@ func (fx *fixture) published(t *testing.T, typ string) int {
 // A pass repairs what it finds: a reservation stuck past the grace with no
 // receipt (its claim.reserved lost) is published again, signed, numbered
 // past the broker's dedup; one within the grace is left alone; an inflight
-// entry of a claim settled in PostgreSQL is cleared and the claim marked
-// settled. Each repair is in the report; the next pass publishes the stuck
+// entry of a claim settled in PostgreSQL a minute ago is cleared and the
+// claim marked settled, one settled just now is left to settle's clean-up. Each repair is in the report; the next pass publishes the stuck
 // one again under a new number (nothing has enqueued it yet).
 func TestRepairPass(t *testing.T) {
 	ctx := context.Background()
 	fx := newFixture(t)
-	fx.warmed(t, []string{"stuck", "fresh", "stale"}, map[string]bool{"stale": true})
+	fx.warmed(t, []string{"stuck", "fresh", "stale", "settling"}, map[string]bool{"stale": true, "settling": true})
 	keys := fx.keys.Campaign("sale")
 	old := strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)
+	recent := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	must(t, fx.rdb.HSet(ctx, keys.Claim(keyspace.ClaimID("sale", "stuck")), claim.FieldUpdated, old).Err())
-	must(t, fx.rdb.HSet(ctx, keys.Claim(keyspace.ClaimID("sale", "stale")), claim.FieldState, claim.Reserved).Err())
-	must(t, fx.rdb.HSet(ctx, keys.Inflight(), keyspace.ClaimID("sale", "stale"), 1).Err())
+	// settle's clean-up lost a minute ago (stale), and one settling now
+	// (its clean-up on its way: left alone)
+	for user, updated := range map[string]string{"stale": old, "settling": recent} {
+		must(t, fx.rdb.HSet(ctx, keys.Claim(keyspace.ClaimID("sale", user)), claim.FieldState, claim.Reserved, claim.FieldUpdated, updated).Err())
+		must(t, fx.rdb.HSet(ctx, keys.Inflight(), keyspace.ClaimID("sale", user), 1).Err())
+	}
 
 	_, r := fx.ping(t, "repair-1")
 	c := r.Campaigns[0]
@@ -54,6 +59,9 @@ func TestRepairPass(t *testing.T) {
 	}
 	if got, _ := fx.state(t, "stale"); got != claim.Settled || fx.rdb.HExists(ctx, keys.Inflight(), keyspace.ClaimID("sale", "stale")).Val() {
 		t.Errorf("stale claim %q, still inflight %v; want settled, cleared", got, fx.rdb.HExists(ctx, keys.Inflight(), keyspace.ClaimID("sale", "stale")).Val())
+	}
+	if got, _ := fx.state(t, "settling"); got != claim.Reserved || !fx.rdb.HExists(ctx, keys.Inflight(), keyspace.ClaimID("sale", "settling")).Val() {
+		t.Errorf("a claim settling now is %q; want it left reserved and inflight, for settle", got)
 	}
 	var numbers []any
 	for _, e := range fx.alerts.Events() {
