@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -63,7 +64,7 @@ func claimOf(e event.Event) string {
 // (the stage was down) is left for a redrive, or for the pass that
 // settles a stuck claim.
 func (f *Function) abandonPoison(ctx context.Context, e event.Event) error {
-	if code, _ := e.Extensions()[deadletter.ExtErrorCode]; fmt.Sprint(code) != "400" {
+	if code := deadletter.ErrorCode(e); code == nil || *code != http.StatusBadRequest {
 		return nil
 	}
 	claimID, _, _ := strings.Cut(e.ID(), "/")

@@ -79,8 +79,9 @@ func campaignOf(e event.Event) *string {
 	return &c
 }
 
-// errorCode is the HTTP status the broker last got, or nil.
-func errorCode(e event.Event) *int {
+// ErrorCode is the HTTP status the broker last got for dead letter e, or
+// nil.
+func ErrorCode(e event.Event) *int {
 	s := extString(e, ExtErrorCode)
 	if s == nil {
 		return nil

@@ -50,7 +50,7 @@ func (s *Store) Put(ctx context.Context, e event.Event) error {
 		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
 	}
 	if _, err := s.pool.Exec(ctx, insert, e.ID(), e.Type(), e.Source(), campaignOf(e),
-		errorCode(e), extString(e, ExtErrorDest), body); err != nil {
+		ErrorCode(e), extString(e, ExtErrorDest), body); err != nil {
 		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
 	}
 	return nil

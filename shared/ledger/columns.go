@@ -24,14 +24,14 @@ func columns(orders []Order) []any {
 		c.seq, c.qty, c.first = append(c.seq, int32(o.Seq)), append(c.qty, int32(o.Qty)), append(c.first, int32(o.FirstSlot))
 		c.amount = append(c.amount, o.Amount)
 		c.reserved, c.payBy = append(c.reserved, o.ReservedAt), append(c.payBy, o.PayBy)
-		c.slots = append(c.slots, joinSlots(o.Slots))
+		c.slots = append(c.slots, JoinSlots(o.Slots))
 	}
 	return []any{c.no, c.token, c.campaign, c.sku, c.user, c.seq, c.qty, c.first, c.amount, c.reserved, c.payBy, c.slots}
 }
 
-// joinSlots is an explicit slot list as insertOrders reads it ("5,17"),
-// empty for a range.
-func joinSlots(slots []int) string {
+// JoinSlots is an explicit slot list as insertOrders and the Redis
+// scripts read it ("5,17"), empty for a range.
+func JoinSlots(slots []int) string {
 	parts := make([]string, len(slots))
 	for i, n := range slots {
 		parts[i] = strconv.Itoa(n)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -145,7 +144,7 @@ func Rebuild(ctx context.Context, rdb redis.UniversalClient, space keyspace.Spac
 		}
 		for _, o := range orders {
 			restoreScript.EvalSha(ctx, p, []string{keys.Claim(o.TokenID), keys.Due(), keys.Releasing(), keys.ClaimEvents()},
-				o.TokenID, o.UserID, o.SKU, o.Qty, o.State, o.OrderNo, o.Seq, o.FirstSlot, slotField(o.Slots),
+				o.TokenID, o.UserID, o.SKU, o.Qty, o.State, o.OrderNo, o.Seq, o.FirstSlot, ledger.JoinSlots(o.Slots),
 				o.PayBy.UnixMilli(), o.ReservedAt.UnixMilli(), ms, claim.TTL.Milliseconds())
 		}
 		for id := range inflight {
@@ -208,12 +207,4 @@ func freeSlots(live map[int]bool) []redis.Z {
 		}
 	}
 	return out
-}
-
-func slotField(slots []int) string {
-	parts := make([]string, len(slots))
-	for i, s := range slots {
-		parts[i] = strconv.Itoa(s)
-	}
-	return strings.Join(parts, ",")
 }
