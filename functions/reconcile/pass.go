@@ -53,16 +53,16 @@ func (f *Function) livePass(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.PassTimeout)
 	defer cancel()
 	started := f.cfg.Now().UTC()
-	ids, err := f.liveCampaigns(ctx, started)
+	live, err := f.liveCampaigns(ctx, started)
 	if err != nil {
 		f.cfg.Log.Error("live pass", "err", err)
 		return
 	}
 	r := Report{EventID: "live", StartedAt: started}
-	for _, id := range ids {
-		c, err := f.audit(ctx, id)
+	for _, spec := range live {
+		c, err := f.auditOf(ctx, spec)
 		if err != nil {
-			f.cfg.Log.Error("live pass", "campaign", id, "err", err)
+			f.cfg.Log.Error("live pass", "campaign", spec.ID, "err", err)
 			continue
 		}
 		if c.Repairs > 0 || c.Rebuild != nil || c.Mismatch {
@@ -83,19 +83,19 @@ func (f *Function) livePass(ctx context.Context) {
 
 // liveCampaigns are those open at now, or whose payment windows are not
 // all over (a reservation of the last second may still be released).
-func (f *Function) liveCampaigns(ctx context.Context, now time.Time) ([]string, error) {
+func (f *Function) liveCampaigns(ctx context.Context, now time.Time) ([]*campaign.Campaign, error) {
 	ids, err := f.campaignIDs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var live []string
+	var live []*campaign.Campaign
 	for _, id := range ids {
 		c, err := f.campaigns.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		if !now.Before(c.StartsAt) && now.Before(c.EndsAt.Add(c.PaymentWindow.Duration+f.cfg.RepairGrace)) {
-			live = append(live, id)
+			live = append(live, c)
 		}
 	}
 	return live, nil
@@ -114,12 +114,20 @@ func (f *Function) campaignIDs(ctx context.Context) ([]string, error) {
 // behind PostgreSQL is rebuilt (rebuild); it stays a mismatch only when
 // this pass could not rebuild it. Any other is repaired (repair).
 func (f *Function) audit(ctx context.Context, id string) (CampaignReport, error) {
-	read, cancel := context.WithTimeout(ctx, 4*f.cfg.Timeout)
+	read, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
 	c, err := f.campaigns.Get(read, id)
 	if err != nil {
 		return CampaignReport{}, err
 	}
+	return f.auditOf(ctx, c)
+}
+
+// auditOf is audit of campaign c, read already.
+func (f *Function) auditOf(ctx context.Context, c *campaign.Campaign) (CampaignReport, error) {
+	id := c.ID
+	read, cancel := context.WithTimeout(ctx, 4*f.cfg.Timeout)
+	defer cancel()
 	stock := stockOf(c)
 	s, err := readSnapshot(read, f.cfg.Redis, f.cfg.Keys.Campaign(id), sortedKeys(stock))
 	if err != nil {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"time"
-
-	"github.com/surgekit/surge/shared/payment"
 )
 
 // sweepBatch bounds the claims one sweep of one campaign releases.
@@ -52,7 +50,7 @@ func (l *loop) stop() {
 // released within about one tick; and the live repair pass every
 // RepairEvery.
 func (f *Function) startLoops() {
-	f.releases = startLoop(f.cfg.ReleaseEvery, func(ctx context.Context) { f.sweep(ctx, f.closer) })
+	f.releases = startLoop(f.cfg.ReleaseEvery, f.sweep)
 	f.repairs = startLoop(f.cfg.RepairEvery, f.livePass)
 }
 
@@ -65,7 +63,7 @@ func (f *Function) Stop(context.Context) error {
 
 // sweep releases what is due in every campaign; failures are logged here,
 // at the edge, and retried on the next tick.
-func (f *Function) sweep(ctx context.Context, closer *payment.Closer) {
+func (f *Function) sweep(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.PassTimeout)
 	defer cancel()
 	ids, err := f.campaigns.IDs(ctx)
@@ -75,7 +73,7 @@ func (f *Function) sweep(ctx context.Context, closer *payment.Closer) {
 	}
 	now := f.cfg.Now()
 	for _, id := range ids {
-		got, err := closer.Sweep(ctx, id, now, sweepBatch)
+		got, err := f.closer.Sweep(ctx, id, now, sweepBatch)
 		if err != nil {
 			f.cfg.Log.Error("release sweep", "campaign", id, "err", err)
 			continue
