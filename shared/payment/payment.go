@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -57,11 +56,12 @@ type Config struct {
 type Closer struct {
 	cfg    Config
 	window *stock.Window
+	claims *claim.Store
 }
 
 // New returns a Closer.
 func New(cfg Config) *Closer {
-	return &Closer{cfg: cfg, window: stock.NewWindow(cfg.Redis, cfg.Keys)}
+	return &Closer{cfg: cfg, window: stock.NewWindow(cfg.Redis, cfg.Keys), claims: claim.NewStore(cfg.Redis, cfg.Keys)}
 }
 
 // Pay pays a claim under key at now (Redis's clock when zero), settling it
@@ -131,12 +131,11 @@ func (c *Closer) Settle(ctx context.Context, claimID string) bool {
 		return false
 	}
 	rec, err := c.record(ctx, claimID)
-	if err != nil || rec[claim.FieldToken] == "" || rec[claim.FieldOrderNo] == "" {
+	if err != nil || rec.Token == "" || rec.OrderNo == "" {
 		return false
 	}
-	campaign, _ := keyspace.CampaignOfClaim(claimID)
-	e := events.OrderQueued(events.OrderQueuedData{ClaimID: claimID, CampaignID: campaign, UserID: rec[claim.FieldUser],
-		OrderNo: rec[claim.FieldOrderNo], Token: rec[claim.FieldToken]}, time.Now())
+	e := events.OrderQueued(events.OrderQueuedData{ClaimID: claimID, CampaignID: rec.CampaignID, UserID: rec.UserID,
+		OrderNo: rec.OrderNo, Token: rec.Token}, time.Now())
 	plane.Mark(&e, c.cfg.Plane)
 	return c.cfg.Settle.Send(ctx, e) == nil
 }
@@ -163,28 +162,23 @@ func (c *Closer) order(ctx context.Context, claimID string) (events.OrderClosedD
 	if err != nil {
 		return events.OrderClosedData{}, err
 	}
-	if rec[claim.FieldOrderNo] == "" {
+	if rec.OrderNo == "" {
 		return events.OrderClosedData{}, fmt.Errorf("claim %s: %w", claimID, ErrNoOrder)
 	}
-	qty, err := strconv.Atoi(rec[claim.FieldQty])
-	if err != nil {
-		return events.OrderClosedData{}, fmt.Errorf("claim %s: qty %q: %w", claimID, rec[claim.FieldQty], err)
+	if rec.Qty < 1 {
+		return events.OrderClosedData{}, fmt.Errorf("claim %s: qty %d", claimID, rec.Qty)
 	}
-	campaign, _ := keyspace.CampaignOfClaim(claimID)
-	return events.OrderClosedData{ClaimID: claimID, CampaignID: campaign, UserID: rec[claim.FieldUser],
-		OrderNo: rec[claim.FieldOrderNo], SKU: rec[claim.FieldSKU], Qty: qty}, nil
+	return events.OrderClosedData{ClaimID: claimID, CampaignID: rec.CampaignID, UserID: rec.UserID,
+		OrderNo: rec.OrderNo, SKU: rec.SKU, Qty: rec.Qty}, nil
 }
 
-func (c *Closer) record(ctx context.Context, claimID string) (map[string]string, error) {
-	campaign, _ := keyspace.CampaignOfClaim(claimID)
-	rec, err := c.cfg.Redis.HGetAll(ctx, c.cfg.Keys.Campaign(campaign).Claim(claimID)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("claim %s: %w", claimID, err)
+// record reads the claim's record (claim.Store); none is stock.ErrNoClaim.
+func (c *Closer) record(ctx context.Context, claimID string) (claim.Record, error) {
+	rec, err := c.claims.Get(ctx, claimID)
+	if errors.Is(err, claim.ErrNotFound) {
+		return rec, fmt.Errorf("claim %s: %w", claimID, stock.ErrNoClaim)
 	}
-	if len(rec) == 0 {
-		return nil, fmt.Errorf("claim %s: %w", claimID, stock.ErrNoClaim)
-	}
-	return rec, nil
+	return rec, err
 }
 
 // at is the time an event reports: now, or the local clock when zero.
