@@ -47,13 +47,17 @@ type Order struct {
 }
 
 // SlotList is every stock slot the order holds, in order.
-func (o Order) SlotList() []int {
-	if o.Slots != nil {
-		return o.Slots
+func (o Order) SlotList() []int { return slotList(o.FirstSlot, o.Qty, o.Slots) }
+
+// slotList is an order's slots: the list it took when it took slots given
+// back, else qty of them from first.
+func slotList(first, qty int, slots []int) []int {
+	if len(slots) > 0 {
+		return slots
 	}
-	out := make([]int, o.Qty)
+	out := make([]int, qty)
 	for i := range out {
-		out[i] = o.FirstSlot + i
+		out[i] = first + i
 	}
 	return out
 }

@@ -33,16 +33,7 @@ type Settled struct {
 }
 
 // SlotList is the order's slots, listed.
-func (s Settled) SlotList() []int {
-	if len(s.Slots) > 0 {
-		return s.Slots
-	}
-	out := make([]int, s.Qty)
-	for i := range out {
-		out[i] = s.FirstSlot + i
-	}
-	return out
-}
+func (s Settled) SlotList() []int { return slotList(s.FirstSlot, s.Qty, s.Slots) }
 
 // SettledOrders returns every settled order of a campaign not released, in
 // one read.
@@ -92,12 +83,10 @@ type Recorded struct {
 }
 
 // Live reports whether the order still holds its units.
-func (o Recorded) Live() bool { return o.State != "released" }
+func (o Recorded) Live() bool { return o.State != StateReleased }
 
 // SlotList is the order's slots, listed.
-func (o Recorded) SlotList() []int {
-	return Settled{FirstSlot: o.FirstSlot, Qty: o.Qty, Slots: o.Slots}.SlotList()
-}
+func (o Recorded) SlotList() []int { return slotList(o.FirstSlot, o.Qty, o.Slots) }
 
 // Orders returns every order of a campaign, released ones too, in one read.
 func (r *Reader) Orders(ctx context.Context, campaignID string) ([]Recorded, error) {
