@@ -19,7 +19,7 @@ var ErrInvalid = errors.New("invalid event")
 // Payload is one of the data types above.
 type Payload interface {
 	ClaimRequestedData | ClaimReservedData | ClaimRejectedData |
-		OrderQueuedData | OrderSettledData | OrderClosedData | ReconcileReportData | AlertRaisedData
+		OrderQueuedData | OrderSettledData | OrderClosedData | ReconcileReportData | AlertRaisedData | BudgetLowData
 	validate() error
 }
 
@@ -94,6 +94,12 @@ func AlertRaised(id string, d AlertRaisedData, at time.Time) event.Event {
 	e.SetTime(at)
 	_ = e.SetData(event.ApplicationJSON, d)
 	return e
+}
+
+// BudgetLow announces a rain crossing a budget threshold; its id names the
+// campaign and the threshold, so each is announced once.
+func BudgetLow(d BudgetLowData) event.Event {
+	return build(TypeBudgetLow, SourceEnqueue, d.CampaignID+"/budget-"+d.Threshold, d.CampaignID, d.CampaignID, "", d.At, d)
 }
 
 func build(typ, source, id, subject, campaign, user string, at time.Time, data any) event.Event {

@@ -92,6 +92,21 @@ type AlertRaisedData struct {
 	Ref        string `json:"ref,omitempty"`
 }
 
+// BudgetLowData is a rain's money issued crossing a threshold: Issued of
+// Budget cents (the running total, flushed once a second by each enqueue
+// instance) at At.
+type BudgetLowData struct {
+	CampaignID string    `json:"campaign_id"`
+	Threshold  string    `json:"threshold"` // ThresholdLow or ThresholdExhausted
+	Budget     int64     `json:"budget"`
+	Issued     int64     `json:"issued"`
+	At         time.Time `json:"at"`
+}
+
+func (d BudgetLowData) validate() error {
+	return required("campaign_id", d.CampaignID, "threshold", d.Threshold)
+}
+
 func (d ClaimRequestedData) validate() error {
 	if err := required("claim_id", d.ClaimID, "campaign_id", d.CampaignID, "user_id", d.UserID, "sku", d.SKU); err != nil {
 		return err

@@ -20,15 +20,17 @@ const (
 	TypeOrderReleased   = "dev.surgekit.order.released.v1"     // reconcile (the release driver), terminal
 	TypeReconcileReport = "dev.surgekit.reconcile.reported.v1" // reconcile, terminal
 	TypeAlertRaised     = "dev.surgekit.alert.raised.v1"       // reconcile → reconcile's alert log
+	TypeBudgetLow       = "dev.surgekit.budget.low.v1"         // enqueue (a rain 90% issued, or exhausted), terminal
 	// Ping is what a Knative PingSource sends; it drives reconcile.
 	TypePing = "dev.knative.sources.ping"
 )
 
 // Terminal lists the types no Trigger subscribes to: the end of a path.
 // order.paid and order.released end a reservation's life; they are for
-// the host application (fulfilment, notifications) to subscribe to.
+// the host application (fulfilment, notifications) to subscribe to, and
+// budget.low for the operator's alerting.
 func Terminal() []string {
-	return []string{TypeClaimRejected, TypeOrderSettled, TypeOrderPaid, TypeOrderReleased, TypeReconcileReport}
+	return []string{TypeClaimRejected, TypeOrderSettled, TypeOrderPaid, TypeOrderReleased, TypeReconcileReport, TypeBudgetLow}
 }
 
 // Sources: one URI reference per stage.
@@ -65,6 +67,13 @@ const (
 	AlertRebuild            = "rebuild"                // a campaign's Redis state was rebuilt from PostgreSQL
 	AlertUnrepairedMismatch = "unrepaired_mismatch"    // a pass found Redis and PostgreSQL disagreeing and did not repair it
 	AlertRepairsOver        = "repairs_over_threshold" // a pass repaired more than SURGE_ALERT_REPAIR_THRESHOLD
+)
+
+// Budget thresholds of budget.low: a rain has issued 90% of its budget
+// (low), or all of it (exhausted).
+const (
+	ThresholdLow       = "low"
+	ThresholdExhausted = "exhausted"
 )
 
 // Rejection reasons, as the public API reports them.

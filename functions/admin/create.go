@@ -29,9 +29,6 @@ func (f *Function) createCampaign(ctx context.Context, c *campaign.Campaign) err
 	if err := c.Validate(); err != nil {
 		return httpapi.Errorf(http.StatusBadRequest, "invalid_campaign", "%v", err)
 	}
-	if c.Kind == campaign.KindRain {
-		return httpapi.Errorf(http.StatusNotImplemented, "not_implemented", "rain campaigns are not implemented yet")
-	}
 	err := f.d.Campaigns.Create(ctx, c)
 	if errors.Is(err, campaign.ErrExists) {
 		return httpapi.Errorf(http.StatusConflict, "campaign_exists", "campaign %s already exists", c.ID)

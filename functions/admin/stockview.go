@@ -54,9 +54,9 @@ func (f *Function) readStock(ctx context.Context, id string) (StockView, error) 
 	if err != nil {
 		return StockView{}, err
 	}
-	v := StockView{CampaignID: c.ID, Items: make([]Remaining, len(c.Items))}
+	v := StockView{CampaignID: c.ID, Items: make([]Remaining, len(c.Lots()))}
 	total := 0
-	for i, it := range c.Items {
+	for i, it := range c.Lots() {
 		v.Items[i] = Remaining{SKU: it.SKU, Remaining: left[it.SKU]}
 		total += left[it.SKU]
 	}

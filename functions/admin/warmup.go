@@ -9,6 +9,7 @@ import (
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/rain"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -44,15 +45,10 @@ func (f *Function) warm(ctx context.Context, id string) (Warmed, error) {
 	if err != nil {
 		return Warmed{}, err
 	}
-	if c.Kind != campaign.KindSale {
-		return Warmed{}, httpapi.Errorf(http.StatusNotImplemented, "not_implemented", "warming a %s campaign is not implemented yet", c.Kind)
-	}
 	bank, err := f.warmBank(ctx, c)
 	if err != nil {
 		return Warmed{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
-	defer cancel()
 	out, err := f.warmStock(ctx, c)
 	out.ChallengeBank = bank
 	return out, err
@@ -71,7 +67,7 @@ func (f *Function) warmBank(ctx context.Context, c *campaign.Campaign) (*captcha
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.d.WarmTimeout)
 	defer cancel()
-	st, err := f.d.Bank.Warm(ctx, c.ID, captcha.BankSize(c.ExpectedCrowd, totalStock(c)))
+	st, err := f.d.Bank.Warm(ctx, c.ID, captcha.BankSize(c.ExpectedCrowd, c.Units()))
 	if errors.Is(err, captcha.ErrBankWarming) {
 		return nil, httpapi.Errorf(http.StatusConflict, "bank_warming", "the challenge bank is being rendered; retry shortly")
 	}
@@ -81,20 +77,14 @@ func (f *Function) warmBank(ctx context.Context, c *campaign.Campaign) (*captcha
 	return &st, nil
 }
 
-func totalStock(c *campaign.Campaign) int {
-	n := 0
-	for _, it := range c.Items {
-		n += it.Stock
-	}
-	return n
-}
-
 // warmStock loads c's stock into Redis the first time. A campaign warmed
 // before whose Redis state is gone (a restart without its AOF, a
 // FLUSHALL) is not loaded again from the configured stock, which would
 // sell again what was sold: it fails closed until reconcile rebuilds it
 // from PostgreSQL (409 rebuild_required).
 func (f *Function) warmStock(ctx context.Context, c *campaign.Campaign) (Warmed, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.d.Timeout)
+	defer cancel()
 	keys := f.d.Keys.Campaign(c.ID)
 	left, warm, err := stock.Remaining(ctx, f.d.Redis, keys, skus(c))
 	if err != nil {
@@ -109,6 +99,9 @@ func (f *Function) warmStock(ctx context.Context, c *campaign.Campaign) (Warmed,
 		if before {
 			return Warmed{}, httpapi.Errorf(http.StatusConflict, "rebuild_required",
 				"campaign %s was warmed before and Redis has lost its state: it stays sold out until reconcile rebuilds it from PostgreSQL (POST /v1/campaigns/%s/reconcile)", c.ID, c.ID)
+		}
+		if err := f.loadPackets(ctx, c); err != nil {
+			return Warmed{}, err
 		}
 		done, err := ledger.NewReader(f.d.Pool).SettledUnits(ctx, c.ID)
 		if err != nil {
@@ -127,9 +120,27 @@ func (f *Function) warmStock(ctx context.Context, c *campaign.Campaign) (Warmed,
 	return Warmed{CampaignID: c.ID, Stock: left}, nil
 }
 
+// loadPackets splits a rain's budget (once: rain.Split writes the split
+// to PostgreSQL the first time and reads it back after) and loads the
+// split into Redis before its stock, so no packet is handed out before its
+// amount is there. A sale has nothing to load.
+func (f *Function) loadPackets(ctx context.Context, c *campaign.Campaign) error {
+	if !c.UnitPriced() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.d.WarmTimeout)
+	defer cancel()
+	amounts, err := rain.Split(ctx, f.d.Pool, c)
+	if err != nil {
+		return err
+	}
+	_, err = rain.Load(ctx, f.d.Redis, f.d.Keys.Campaign(c.ID), amounts)
+	return err
+}
+
 func skus(c *campaign.Campaign) []string {
-	out := make([]string, len(c.Items))
-	for i, it := range c.Items {
+	out := make([]string, len(c.Lots()))
+	for i, it := range c.Lots() {
 		out[i] = it.SKU
 	}
 	return out

@@ -58,10 +58,11 @@ var errCampaignSoldOut = httpapi.Errorf(http.StatusConflict, "sold_out", "sold o
 // crowd arriving after the sell-out would hold every bank entry until its
 // lease ends, and the bank would run dry for nothing.
 func (f *Function) soldOut(spec *campaign.Campaign) bool {
-	if spec.Kind != campaign.KindSale || len(spec.Items) == 0 {
+	lots := spec.Lots()
+	if len(lots) == 0 {
 		return false
 	}
-	for _, it := range spec.Items {
+	for _, it := range lots {
 		if !f.d.SoldOut.SoldOut(spec.ID, it.SKU) {
 			return false
 		}

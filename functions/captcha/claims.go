@@ -76,7 +76,7 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 	if err := httpapi.DecodeJSON(w, r, &body); err != nil {
 		return Accepted{}, err
 	}
-	if err := validate(spec, body); err != nil {
+	if err := validate(spec, &body); err != nil {
 		return Accepted{}, err
 	}
 	soldOut := f.d.SoldOut.SoldOut(spec.ID, body.SKU)
@@ -112,31 +112,36 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 }
 
 func (f *Function) campaign(r *http.Request) (*campaign.Campaign, error) {
-	spec, err := f.specs.Get(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	if spec.Kind != campaign.KindSale {
-		return nil, httpapi.Errorf(http.StatusNotImplemented, "not_implemented", "claims on a %s campaign are not implemented yet", spec.Kind)
-	}
-	return spec, nil
+	return f.specs.Get(r.Context(), r.PathValue("id"))
 }
 
-// validate checks a click against the campaign's spec.
-func validate(spec *campaign.Campaign, b claimBody) error {
+// validate checks a click against the campaign's spec and fills in the
+// lot it claims: a sale's click names its SKU; a rain's names none and
+// grabs one packet (qty 1 when left out).
+func validate(spec *campaign.Campaign, b *claimBody) error {
 	bad := func(code, format string, args ...any) error {
 		return httpapi.Errorf(http.StatusBadRequest, code, format, args...)
 	}
+	lot, err := spec.ClaimLot(b.SKU)
 	switch {
-	case b.SKU == "":
-		return bad("missing_sku", "sku is required")
+	case err != nil && spec.Kind == campaign.KindRain:
+		return bad("sku_on_rain", "%v", err)
+	case err != nil && b.SKU == "":
+		return bad("missing_sku", "%v", err)
+	case err != nil:
+		return bad("unknown_sku", "%v", err)
+	}
+	b.SKU = lot
+	if spec.Kind == campaign.KindRain && b.Qty == 0 {
+		b.Qty = 1
+	}
+	switch {
 	case b.Qty < 1:
 		return bad("invalid_qty", "qty must be at least 1")
 	case b.Qty > spec.PerUserLimit:
 		return bad("qty_over_limit", "qty %d is over the per-user limit %d", b.Qty, spec.PerUserLimit)
-	}
-	if _, ok := spec.Item(b.SKU); !ok {
-		return bad("unknown_sku", "sku %q is not in campaign %s", b.SKU, spec.ID)
+	case spec.Kind == campaign.KindRain && b.Qty != 1:
+		return bad("invalid_qty", "a grab takes one packet")
 	}
 	if spec.Captcha && (b.ChallengeID == "" || b.Answer == "") {
 		return bad("challenge_required", "this campaign needs challenge_id and answer")

@@ -56,7 +56,7 @@ func BenchmarkRecord(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := f.record(ctx, claims[i].d, claims[i].orderNo, "token"); err != nil {
+		if _, err := f.record(ctx, claims[i].d, claims[i].orderNo, "token"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/surgekit/surge/events"
+	"github.com/surgekit/surge/shared/budget"
+	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
@@ -32,6 +34,18 @@ type Config struct {
 	Timeout  time.Duration    // deadline of one event's Redis work, 2s by default
 	SpecTTL  time.Duration    // how long a campaign spec is cached, 5s by default
 	Now      func() time.Time // time.Now by default
+	// Alerts is the broker (K_SINK), where a rain's budget.low is
+	// published; nil announces nothing (the total is still kept).
+	Alerts Sender
+	// BudgetFlush is how often the money issued is added to Redis, 1s by
+	// default (package budget).
+	BudgetFlush time.Duration
+}
+
+// Sender delivers one event and returns nil only on a 2xx answer
+// (fn.Sink).
+type Sender interface {
+	Send(ctx context.Context, e event.Event) error
 }
 
 func (c *Config) defaults() error {
@@ -47,6 +61,9 @@ func (c *Config) defaults() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.BudgetFlush <= 0 {
+		c.BudgetFlush = time.Second
+	}
 	return nil
 }
 
@@ -59,6 +76,10 @@ type Function struct {
 	claims  *claim.Store
 	pending *pending.Store
 	prices  *prices
+	issued  *budget.Counter // money issued by rains, flushed by Start's loop
+
+	stopFlush context.CancelFunc // set by Start
+	flushDone chan struct{}
 }
 
 // New returns the enqueue function.
@@ -66,12 +87,41 @@ func New(cfg Config) (*Function, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	return &Function{
+	f := &Function{
 		cfg:     cfg,
 		claims:  claim.NewStore(cfg.Redis, cfg.Keys),
 		pending: pending.NewStore(cfg.Redis, cfg.Keys),
 		prices:  newPrices(cfg.Redis, cfg.Keys, cfg.SpecTTL, cfg.Now),
-	}, nil
+	}
+	f.issued = budget.New(cfg.Redis, cfg.Keys, f.announce)
+	return f, nil
+}
+
+// Start runs the flush of the money issued.
+func (f *Function) Start(ctx context.Context, _ map[string]string) error {
+	ctx, f.stopFlush = context.WithCancel(context.WithoutCancel(ctx))
+	f.flushDone = make(chan struct{})
+	go func() { defer close(f.flushDone); f.issued.Run(ctx, f.cfg.BudgetFlush) }()
+	return nil
+}
+
+// Stop flushes what is counted and stops the flush.
+func (f *Function) Stop(context.Context) error {
+	if f.stopFlush != nil {
+		f.stopFlush()
+		<-f.flushDone
+	}
+	return nil
+}
+
+// announce publishes a rain's budget.low on the function's plane.
+func (f *Function) announce(ctx context.Context, d events.BudgetLowData) error {
+	if f.cfg.Alerts == nil {
+		return nil
+	}
+	e := events.BudgetLow(d)
+	plane.Mark(&e, f.cfg.Plane)
+	return f.cfg.Alerts.Send(ctx, e)
 }
 
 // Ready answers true while Redis answers.
@@ -99,12 +149,16 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
-	token, orderNo, err := f.mint(ctx, d)
+	token, orderNo, p, err := f.mint(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.record(ctx, d, orderNo, token); err != nil {
+	fresh, err := f.record(ctx, d, orderNo, token)
+	if err != nil {
 		return nil, err
+	}
+	if fresh && p.spec.UnitPriced() {
+		f.issued.Add(d.CampaignID, p.spec.Budget, p.amount)
 	}
 	reply := events.OrderQueued(events.OrderQueuedData{
 		ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID, OrderNo: orderNo, Token: token,
@@ -125,21 +179,25 @@ func check(d events.ClaimReservedData) error {
 
 // mint builds and signs the receipt: the same reservation always gives the
 // same order number and the byte-identical token.
-func (f *Function) mint(ctx context.Context, d events.ClaimReservedData) (token, orderNo string, err error) {
-	amount, err := f.prices.amount(ctx, d.CampaignID, d.SKU, d.Qty)
+func (f *Function) mint(ctx context.Context, d events.ClaimReservedData) (token, orderNo string, p prize, err error) {
+	p, err = f.prices.prize(ctx, d)
 	if err != nil {
-		return "", "", err
+		return "", "", p, err
+	}
+	var kind string
+	if p.spec.Kind != campaign.KindSale {
+		kind = p.spec.Kind
 	}
 	orderNo = receipt.OrderNo(d.CampaignID, d.SKU, d.UserID, d.Seq)
 	token, err = f.cfg.Signer.Sign(receipt.Receipt{
 		TokenID: d.ClaimID, OrderNo: orderNo, CampaignID: d.CampaignID, SKU: d.SKU, UserID: d.UserID,
-		Qty: d.Qty, Seq: d.Seq, FirstSlot: d.FirstSlot, Slots: d.Slots, Amount: amount,
-		ReservedAt: d.ReservedAt, PayBy: d.PayBy, Shadow: f.cfg.Plane == plane.Shadow,
+		Qty: d.Qty, Seq: d.Seq, FirstSlot: d.FirstSlot, Slots: d.Slots, Amount: p.amount,
+		ReservedAt: d.ReservedAt, PayBy: d.PayBy, Shadow: f.cfg.Plane == plane.Shadow, Kind: kind,
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("%w: %v", events.ErrInvalid, err)
+		return "", "", p, fmt.Errorf("%w: %v", events.ErrInvalid, err)
 	}
-	return token, orderNo, nil
+	return token, orderNo, p, nil
 }
 
 // record puts the token on the user's pending list, then on the claim, in
@@ -151,19 +209,24 @@ func (f *Function) mint(ctx context.Context, d events.ClaimReservedData) (token,
 // token would resurrect a pending entry settle has removed. Settle marks
 // the claim settled before it removes the pending entry, so on one Redis
 // server one of the two always sees the other (on a cluster the two keys
-// live on different nodes and a race as narrow as before remains).
-func (f *Function) record(ctx context.Context, d events.ClaimReservedData, orderNo, token string) error {
+// live on different nodes and a race as narrow as before remains). fresh
+// reports that this call put the win on the pending list: its first
+// delivery, the one that counts its money as issued.
+func (f *Function) record(ctx context.Context, d events.ClaimReservedData, orderNo, token string) (fresh bool, err error) {
 	var adds []*redis.BoolCmd // one per send: the pipeline is sent again on NOSCRIPT
 	q, err := f.claims.Queue(ctx, d.ClaimID, orderNo, token, f.cfg.Now(), func(p redis.Pipeliner) {
 		adds = append(adds, f.pending.AddIn(ctx, p, d.UserID, orderNo, token))
 	})
 	if err != nil {
-		return fmt.Errorf("record %s: %w", orderNo, err)
+		return false, fmt.Errorf("record %s: %w", orderNo, err)
 	}
-	if claim.Final(q.Prior) && added(adds) {
-		return f.pending.Remove(ctx, d.UserID, orderNo)
+	if claim.Final(q.Prior) {
+		if added(adds) {
+			return false, f.pending.Remove(ctx, d.UserID, orderNo)
+		}
+		return false, nil
 	}
-	return nil
+	return added(adds), nil
 }
 
 // added reports whether any of the pending adds wrote the entry.

@@ -1,6 +1,9 @@
 // Command enqueue is the peak-shaving point of the chain: it turns each
 // claim.reserved event into a signed receipt token, puts the token on the
-// user's pending list in Redis and replies order.queued for settle.
+// user's pending list in Redis and replies order.queued for settle. It
+// keeps the money each rain has issued (flushed once a second) and
+// publishes budget.low through K_SINK when a rain nears or reaches its
+// budget.
 package main
 
 import (
@@ -24,6 +27,9 @@ type settings struct {
 	env  connect.Env
 	seed []byte        // SURGE_RECEIPT_KEY
 	key  *eventsig.Key // SURGE_EVENT_KEY
+	sink string        // K_SINK: the broker, where a rain's budget.low is published
+	// SURGE_OIDC_TOKEN_FILE: the SinkBinding's identity, sent with each event
+	oidcToken string
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -42,7 +48,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
-	return settings{env: env, seed: seed, key: key}, nil
+	return settings{env: env, seed: seed, key: key, sink: getenv("K_SINK"), oidcToken: getenv("SURGE_OIDC_TOKEN_FILE")}, nil
 }
 
 func run(ctx context.Context, log *slog.Logger) error {
@@ -61,8 +67,15 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
+	var alerts Sender
+	if s.sink != "" {
+		if alerts, err = fn.NewSink(s.sink, fn.WithTokenFile(s.oidcToken)); err != nil {
+			return err
+		}
+	}
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
-		return New(Config{Plane: p, Redis: rdb, Keys: p.Keys(keyspace.New(s.env.KeyPrefix)), Signer: signer, EventKey: s.key, Timeout: s.env.Timeout})
+		return New(Config{Plane: p, Redis: rdb, Keys: p.Keys(keyspace.New(s.env.KeyPrefix)), Signer: signer, EventKey: s.key,
+			Timeout: s.env.Timeout, Alerts: alerts})
 	})
 	if err != nil {
 		return err

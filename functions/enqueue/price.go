@@ -10,20 +10,24 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/rain"
 	"github.com/surgekit/surge/shared/stock"
 )
 
-// prices reads item prices from the campaign specs in Redis, keeping each
-// spec for ttl: prices do not change during a sale, and a hot campaign
-// should not cost one more Redis round trip per win.
+// prices reads what a win is worth: a sale unit's price from the campaign
+// spec in Redis, kept for ttl (prices do not change during a sale, and a
+// hot campaign should not cost one more Redis round trip per win), or a
+// rain packet's amount from its split (rain.Amounts, read once).
 type prices struct {
-	rdb  redis.UniversalClient
-	keys keyspace.Space
-	ttl  time.Duration
-	now  func() time.Time
+	rdb     redis.UniversalClient
+	keys    keyspace.Space
+	ttl     time.Duration
+	now     func() time.Time
+	packets *rain.Amounts
 
 	mu    sync.Mutex
 	specs map[string]cachedSpec
@@ -35,25 +39,53 @@ type cachedSpec struct {
 }
 
 func newPrices(rdb redis.UniversalClient, keys keyspace.Space, ttl time.Duration, now func() time.Time) *prices {
-	return &prices{rdb: rdb, keys: keys, ttl: ttl, now: now, specs: make(map[string]cachedSpec)}
+	return &prices{rdb: rdb, keys: keys, ttl: ttl, now: now, packets: rain.NewAmounts(rdb, keys),
+		specs: make(map[string]cachedSpec)}
 }
 
-// amount is the price of qty units of sku in campaign id, in cents. An
-// unknown SKU or a campaign that is not a sale is poison; a campaign not in
-// Redis yet is a conflict (retried: warm-up or reconcile restores it).
-func (p *prices) amount(ctx context.Context, id, sku string, qty int) (int64, error) {
-	c, err := p.spec(ctx, id)
+// prize is what a reservation won: its amount in cents and its
+// campaign's spec.
+type prize struct {
+	amount int64
+	spec   *campaign.Campaign
+}
+
+// prize is what reservation d won: the lot's price × qty, or the sum of
+// its packets' amounts. A lot the campaign does not have is poison; a
+// campaign or split not in Redis yet is a conflict (retried: warm-up or
+// reconcile restores it).
+func (p *prices) prize(ctx context.Context, d events.ClaimReservedData) (prize, error) {
+	c, err := p.spec(ctx, d.CampaignID)
 	if err != nil {
-		return 0, err
+		return prize{}, err
 	}
-	if c.Kind != campaign.KindSale {
-		return 0, fmt.Errorf("%w: campaign %s is a %s, enqueue prices sales only", fn.ErrPoison, id, c.Kind)
-	}
-	it, ok := c.Item(sku)
+	it, ok := c.Lot(d.SKU)
 	if !ok {
-		return 0, fmt.Errorf("%w: campaign %s has no sku %q", fn.ErrPoison, id, sku)
+		return prize{}, fmt.Errorf("%w: campaign %s has no lot %q", fn.ErrPoison, d.CampaignID, d.SKU)
 	}
-	return it.Price * int64(qty), nil
+	if !c.UnitPriced() {
+		return prize{amount: it.Price * int64(d.Qty), spec: c}, nil
+	}
+	amount, err := p.packets.Of(ctx, d.CampaignID, slotsOf(d))
+	if errors.Is(err, rain.ErrNoPackets) {
+		return prize{}, fmt.Errorf("%w: %w", fn.ErrConflict, err)
+	}
+	if err != nil {
+		return prize{}, fmt.Errorf("%w: %w", fn.ErrPoison, err)
+	}
+	return prize{amount: amount, spec: c}, nil
+}
+
+// slotsOf lists the units d holds.
+func slotsOf(d events.ClaimReservedData) []int {
+	if d.Slots != nil {
+		return d.Slots
+	}
+	out := make([]int, d.Qty)
+	for i := range out {
+		out[i] = d.FirstSlot + i
+	}
+	return out
 }
 
 func (p *prices) spec(ctx context.Context, id string) (*campaign.Campaign, error) {

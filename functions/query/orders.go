@@ -81,14 +81,23 @@ func (f *Function) verified(user string, tokens map[string]string) []receipt.Rec
 // selectSettled lists a user's orders, columns in the order of
 // pending.Order's fields.
 const selectSettled = `
-SELECT order_no, token_id, campaign_id, sku, seq, qty, first_slot, amount, reserved_at, pay_by, settled_at,
-       state, paid_at, released_at
-FROM orders WHERE user_id = $1`
+SELECT o.order_no, o.token_id, o.campaign_id, o.sku, o.seq, o.qty, o.first_slot, o.amount, o.reserved_at, o.pay_by, o.settled_at,
+       o.state, o.paid_at, o.released_at, c.kind
+FROM orders o JOIN campaigns c ON c.id = o.campaign_id WHERE o.user_id = $1`
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
 
 func (f *Function) settled(ctx context.Context, user string) ([]pending.Order, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	return settledIn(ctx, f.cfg.DB, user, f.cfg.Timeout)
+}
+
+func settledIn(ctx context.Context, db querier, user string, timeout time.Duration) ([]pending.Order, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rows, err := f.cfg.DB.Query(ctx, selectSettled, user)
+	rows, err := db.Query(ctx, selectSettled, user)
 	if err != nil {
 		return nil, fmt.Errorf("settled orders of %s: %w", user, err)
 	}

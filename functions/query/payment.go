@@ -33,9 +33,9 @@ func (f *Function) pay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key := r.Header.Get("Idempotency-Key")
-	if key == "" || len(key) > 200 {
-		return httpapi.Errorf(http.StatusBadRequest, "idempotency_key_required", "a payment needs an Idempotency-Key header (1-200 bytes)")
+	key, err := idempotencyKey(r, "a payment")
+	if err != nil {
+		return err
 	}
 	orderNo := r.PathValue("order_no")
 	notFound := httpapi.Errorf(http.StatusNotFound, "order_not_found", "no order %q of yours", orderNo)

@@ -75,6 +75,7 @@ type Function struct {
 	hub     *claimwatch.Hub // wakes the ?wait= requests
 	// payments pays the caller's orders (POST /v1/orders/{order_no}/payment)
 	payments *payment.Closer
+	wallets  *ledger.Wallets
 	mux      *http.ServeMux
 
 	stopHub context.CancelFunc // set by Start
@@ -89,11 +90,15 @@ func New(cfg Config) (*Function, error) {
 	f := &Function{cfg: cfg, claims: claim.NewStore(cfg.Redis, cfg.Keys), pending: pending.NewStore(cfg.Redis, cfg.Keys),
 		hub: claimwatch.New(cfg.Redis, cfg.Keys, cfg.MaxWaiters),
 		payments: payment.New(payment.Config{Redis: cfg.Redis, Keys: cfg.Keys, Orders: ledger.NewPayments(cfg.DB),
-			Plane: cfg.Plane, Settle: cfg.Settle, Announce: cfg.Announce, EventKey: cfg.EventKey})}
+			Plane: cfg.Plane, Settle: cfg.Settle, Announce: cfg.Announce, EventKey: cfg.EventKey}),
+		wallets: ledger.NewWallets(cfg.DB)}
 	f.mux = http.NewServeMux()
 	f.mux.Handle("GET /v1/claims/{claim_id}", f.handle(f.claim))
 	f.mux.Handle("GET /v1/orders", f.handle(f.orders))
 	f.mux.Handle("POST /v1/orders/{order_no}/payment", f.handle(f.pay))
+	f.mux.Handle("GET /v1/wallet", f.handle(f.wallet))
+	f.mux.Handle("POST /v1/wallet/withdrawals", f.handle(f.withdraw))
+	f.mux.Handle("POST /v1/wallet/tokens", f.handle(f.presentToken))
 	f.mux.Handle("GET /v1/keys", f.handle(f.keys))
 	return f, nil
 }

@@ -182,8 +182,8 @@ func reservedAfter(o ledger.Settled, highestHanded int, free map[int]bool) bool 
 }
 
 func stockOf(c *campaign.Campaign) map[string]int {
-	stock := make(map[string]int, len(c.Items))
-	for _, it := range c.Items {
+	stock := make(map[string]int, len(c.Lots()))
+	for _, it := range c.Lots() {
 		stock[it.SKU] = it.Stock
 	}
 	return stock

@@ -15,6 +15,7 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/rain"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -44,9 +45,18 @@ func (f *Function) rebuildReason(ctx context.Context, c *campaign.Campaign, s sn
 	if !s.meta {
 		return "the campaign's meta hash is missing from Redis", nil
 	}
-	for _, it := range c.Items {
+	for _, it := range c.Lots() {
 		if _, ok := s.remaining[it.SKU]; !ok {
 			return "the stock key of " + it.SKU + " is missing from Redis", nil
+		}
+	}
+	if c.UnitPriced() {
+		n, err := f.cfg.Redis.Exists(ctx, f.cfg.Keys.Campaign(c.ID).Packets()).Result()
+		if err != nil {
+			return "", fmt.Errorf("campaign %s packets: %w", c.ID, err)
+		}
+		if n == 0 {
+			return "the rain's packets are missing from Redis", nil
 		}
 	}
 	if f.cfg.Now().After(c.EndsAt.Add(claim.TTL)) || len(orders) == 0 {
@@ -111,8 +121,8 @@ func (f *Function) rebuild(ctx context.Context, c *campaign.Campaign, reason str
 		return out, err
 	}
 	out.Reason = reason
-	stockKeys := make([]string, len(c.Items))
-	for i, it := range c.Items {
+	stockKeys := make([]string, len(c.Lots()))
+	for i, it := range c.Lots() {
 		stockKeys[i] = keys.Stock(it.SKU)
 	}
 	if err := f.cfg.Redis.Del(ctx, stockKeys...).Err(); err != nil {
@@ -125,6 +135,9 @@ func (f *Function) rebuild(ctx context.Context, c *campaign.Campaign, reason str
 	out.Drained = f.cfg.Now().Sub(started)
 	orders, err := f.ledger.Orders(ctx, c.ID)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.reloadPackets(ctx, c); err != nil {
 		return nil, err
 	}
 	res, err := stock.Rebuild(ctx, f.cfg.Redis, f.cfg.Keys, c, orders, f.cfg.Now())
@@ -206,4 +219,19 @@ func rebuildAlert(r Report, c CampaignReport) events.AlertRaisedData {
 	return events.AlertRaisedData{Severity: events.SeverityWarning, Kind: events.AlertRebuild, CampaignID: c.ID, Ref: r.Key,
 		What:   "Redis was rebuilt from PostgreSQL: " + c.Rebuild.Reason,
 		Action: "find out why Redis lost the campaign's state (a restart without its AOF, a failover, a FLUSHALL); the sale goes on from PostgreSQL's figures"}
+}
+
+// reloadPackets puts a rain's split back into Redis from PostgreSQL (the
+// split recorded at its first warm-up) before its stock comes back, so no
+// packet is handed out without its amount.
+func (f *Function) reloadPackets(ctx context.Context, c *campaign.Campaign) error {
+	if !c.UnitPriced() {
+		return nil
+	}
+	amounts, err := rain.Split(ctx, f.cfg.Postgres, c)
+	if err != nil {
+		return err
+	}
+	_, err = rain.Load(ctx, f.cfg.Redis, f.cfg.Keys.Campaign(c.ID), amounts)
+	return err
 }

@@ -63,14 +63,63 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 // or a brace: ids appear inside claim ids, order numbers and Redis keys).
 func ValidID(id string) bool { return idPattern.MatchString(id) }
 
-// Item returns the item with sku.
-func (c *Campaign) Item(sku string) (Item, bool) {
-	for _, it := range c.Items {
-		if it.SKU == sku {
+// RainLot names a rain's one lot: its packets, numbered 1..Packets as a
+// sale's units are, so the pre-deduct script, the stock slots and the
+// per-user units guard a rain as they guard a sale. Its order numbers are
+// campaign:packet:user:n.
+const RainLot = "packet"
+
+// Lots are what c hands out: runs of units numbered 1..Stock that a claim
+// reserves and PostgreSQL keeps unique (stock slots). A sale's lots are
+// its items, each unit at the item's price; a rain has one lot, RainLot,
+// whose units are its packets, each of the amount its split gave it
+// (Price 0: see UnitPriced). Everything downstream of a claim sees lots,
+// so a kind is a way of filling them, not a branch in every function.
+func (c *Campaign) Lots() []Item {
+	if c.Kind == KindRain {
+		return []Item{{SKU: RainLot, Stock: c.Packets}}
+	}
+	return c.Items
+}
+
+// Lot returns the lot named name (a sale's SKU, or RainLot).
+func (c *Campaign) Lot(name string) (Item, bool) {
+	for _, it := range c.Lots() {
+		if it.SKU == name {
 			return it, true
 		}
 	}
 	return Item{}, false
+}
+
+// UnitPriced reports whether c's units carry amounts of their own (a
+// rain's packets) rather than their lot's price (a sale's items).
+func (c *Campaign) UnitPriced() bool { return c.Kind == KindRain }
+
+// Units is how many units c hands out in all.
+func (c *Campaign) Units() int {
+	n := 0
+	for _, it := range c.Lots() {
+		n += it.Stock
+	}
+	return n
+}
+
+// ClaimLot returns the lot a click names: a sale's click names one of its
+// SKUs; a rain's names none (the next packet is whichever is left).
+func (c *Campaign) ClaimLot(sku string) (string, error) {
+	switch {
+	case c.Kind == KindRain && sku != "":
+		return "", fmt.Errorf("a rain's claims name no sku: the next packet is handed out")
+	case c.Kind == KindRain:
+		return RainLot, nil
+	case sku == "":
+		return "", fmt.Errorf("sku is required")
+	}
+	if _, ok := c.Lot(sku); !ok {
+		return "", fmt.Errorf("sku %q is not in campaign %s", sku, c.ID)
+	}
+	return sku, nil
 }
 
 // Validate names the first thing wrong with c.

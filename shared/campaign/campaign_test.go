@@ -139,10 +139,10 @@ func TestState(t *testing.T) {
 
 func TestItem(t *testing.T) {
 	c := sale()
-	if it, ok := c.Item("case"); !ok || it.Stock != 5 {
+	if it, ok := c.Lot("case"); !ok || it.Stock != 5 {
 		t.Errorf("Item(case) = %+v, %v; want stock 5, true", it, ok)
 	}
-	if _, ok := c.Item("nope"); ok {
+	if _, ok := c.Lot("nope"); ok {
 		t.Error("Item(nope) found; want not found")
 	}
 }

@@ -23,7 +23,7 @@ type Store struct{ pool *pgxpool.Pool }
 // NewStore returns a Store on pool (schema.Migrate must have run).
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-// Create inserts c and its items in one transaction.
+// Create inserts c and its lots in one transaction.
 func (s *Store) Create(ctx context.Context, c *Campaign) error {
 	spec, err := json.Marshal(c)
 	if err != nil {
@@ -34,7 +34,7 @@ func (s *Store) Create(ctx context.Context, c *Campaign) error {
 			c.ID, c.Kind, c.PerUserLimit, spec); err != nil {
 			return err
 		}
-		for _, it := range c.Items {
+		for _, it := range c.Lots() {
 			if _, err := tx.Exec(ctx, `INSERT INTO campaign_items (campaign_id, sku, stock, price) VALUES ($1, $2, $3, $4)`,
 				c.ID, it.SKU, it.Stock, it.Price); err != nil {
 				return err

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,7 +75,20 @@ func (s *Sink) Send(ctx context.Context, e event.Event) error {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10)) // lets the connection be reused
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("send %s %s: broker answered %d", e.Type(), e.ID(), resp.StatusCode)
+		return fmt.Errorf("send %s %s: %w", e.Type(), e.ID(), &StatusError{Code: resp.StatusCode})
 	}
 	return nil
+}
+
+// StatusError is a non-2xx answer to Send: a 4xx means the receiver
+// refused the event (poison), anything else that it may take it later.
+type StatusError struct{ Code int }
+
+func (e *StatusError) Error() string { return fmt.Sprintf("receiver answered %d", e.Code) }
+
+// Refused reports whether err is a 4xx answer: the event is poison to its
+// receiver, and sending it again changes nothing.
+func Refused(err error) bool {
+	var s *StatusError
+	return errors.As(err, &s) && s.Code >= 400 && s.Code < 500
 }

@@ -100,6 +100,20 @@ func (c Campaign) Free(sku string) string { return c.tag + ":free:" + sku }
 // not paid or released yet: the release driver reads what is due.
 func (c Campaign) Due() string { return c.tag + ":due" }
 
+// Packets is a rain's split: the amount of packet n (cents) is the n-th of
+// its comma-separated numbers, written once at warm-up (package rain).
+func (c Campaign) Packets() string { return c.tag + ":packets" }
+
+// Issued is the money a rain has issued so far (cents), a hot counter:
+// each enqueue instance adds up its wins and flushes the sum once a
+// second (package budget), never one write per grab.
+func (c Campaign) Issued() string { return c.tag + ":issued" }
+
+// BudgetAlerts is the hash threshold → unix ms of the budget alerts raised
+// for a rain ("low" at 90% issued, "exhausted" at 100%): each is raised
+// once, by the instance whose flush crossed it.
+func (c Campaign) BudgetAlerts() string { return c.tag + ":budget-alerts" }
+
 // Challenge is one captcha challenge, deleted when answered.
 func (c Campaign) Challenge(id string) string { return c.tag + ":challenge:" + id }
 

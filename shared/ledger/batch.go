@@ -11,9 +11,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// insertOrders inserts the orders of known campaigns and SKUs that are
+// insertOrders inserts the orders of known campaigns and lots that are
 // new; unique keys make a duplicate a no-op. The stock and per-user guards
-// are the slot and unit inserts after it.
+// are the slot and unit inserts after it. A rain's order is one packet
+// and must carry that packet's amount from its split: with each packet
+// settled at most once (its stock slot), the money a rain issues can never
+// exceed its budget, in PostgreSQL too.
 const insertOrders = `
 INSERT INTO orders (order_no, token_id, campaign_id, sku, user_id, seq, qty, first_slot, amount, reserved_at, pay_by, slots)
 SELECT i.order_no, i.token_id, i.campaign_id, i.sku, i.user_id, i.seq, i.qty, i.first_slot, i.amount, i.reserved_at, i.pay_by,
@@ -22,6 +25,9 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[
             $10::timestamptz[], $11::timestamptz[], $12::text[])
      AS i(order_no, token_id, campaign_id, sku, user_id, seq, qty, first_slot, amount, reserved_at, pay_by, slots)
 JOIN campaign_items ci ON ci.campaign_id = i.campaign_id AND ci.sku = i.sku
+JOIN campaigns c ON c.id = i.campaign_id
+WHERE c.kind <> 'rain'
+   OR (i.qty = 1 AND i.amount = (SELECT p.amount FROM packets p WHERE p.campaign_id = i.campaign_id AND p.packet = i.first_slot))
 ORDER BY i.campaign_id, i.sku, i.first_slot
 ON CONFLICT DO NOTHING
 RETURNING order_no, token_id, settled_at`

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -33,12 +34,14 @@ type Order struct {
 	State      string     // PostgreSQL's: reserved (unpaid), paid, released
 	PaidAt     *time.Time // when paid
 	ReleasedAt *time.Time // when released
+	Kind       string     // the campaign's: sale or rain
 }
 
 // Entry is one order of a user's merged list.
 type Entry struct {
 	OrderNo    string     `json:"order_no"`
 	State      string     `json:"state"`
+	Kind       string     `json:"kind"` // the campaign's: sale, or rain (a packet: Amount is its money)
 	ClaimID    string     `json:"claim_id"`
 	CampaignID string     `json:"campaign_id"`
 	SKU        string     `json:"sku"`
@@ -106,7 +109,7 @@ func fromOrder(o Order) Entry {
 		state = o.State
 	}
 	return Entry{
-		OrderNo: o.OrderNo, State: state, ClaimID: o.TokenID, CampaignID: o.CampaignID, SKU: o.SKU,
+		OrderNo: o.OrderNo, State: state, Kind: o.Kind, ClaimID: o.TokenID, CampaignID: o.CampaignID, SKU: o.SKU,
 		Seq: o.Seq, Qty: o.Qty, FirstSlot: o.FirstSlot, Amount: o.Amount,
 		ReservedAt: o.ReservedAt, PayBy: o.PayBy, SettledAt: &at, PaidAt: o.PaidAt, ReleasedAt: o.ReleasedAt,
 	}
@@ -114,10 +117,18 @@ func fromOrder(o Order) Entry {
 
 func fromReceipt(r receipt.Receipt) Entry {
 	return Entry{
-		OrderNo: r.OrderNo, State: StatePending, ClaimID: r.TokenID, CampaignID: r.CampaignID, SKU: r.SKU,
+		OrderNo: r.OrderNo, State: StatePending, Kind: kindOf(r), ClaimID: r.TokenID, CampaignID: r.CampaignID, SKU: r.SKU,
 		Seq: r.Seq, Qty: r.Qty, FirstSlot: r.FirstSlot, Amount: r.Amount,
 		ReservedAt: r.ReservedAt, PayBy: r.PayBy,
 	}
+}
+
+// kindOf is the campaign kind a receipt names (a sale's names none).
+func kindOf(r receipt.Receipt) string {
+	if r.Kind == "" {
+		return campaign.KindSale
+	}
+	return r.Kind
 }
 
 // Total counts entries by state.

@@ -31,7 +31,7 @@ var (
 // Receipt is what a token says was won.
 type Receipt struct {
 	TokenID    string    // the claim id
-	OrderNo    string    // campaign:sku:user:seq
+	OrderNo    string    // campaign:lot:user:seq (the lot: a SKU, or campaign.RainLot)
 	CampaignID string    //
 	SKU        string    //
 	UserID     string    //
@@ -49,6 +49,10 @@ type Receipt struct {
 	// FirstSlot (slots given back by releases and sold again); nil for a
 	// range. Its first element is FirstSlot.
 	Slots []int
+	// Kind is the campaign's kind (campaign.KindRain for a packet: SKU is
+	// campaign.RainLot, FirstSlot the packet number, Amount its money);
+	// empty for a sale, whose receipts keep the bytes they always had.
+	Kind string
 }
 
 // OrderNo is the deterministic order number of a user's seq-th win of sku

@@ -35,6 +35,7 @@ const (
 	fieldKeyID
 	fieldShadow
 	fieldSlots
+	fieldKind
 )
 
 // marshal writes r in field order, so equal receipts give equal bytes.
@@ -62,6 +63,9 @@ func marshal(r Receipt) []byte {
 		}
 		b = protowire.AppendTag(b, fieldSlots, protowire.BytesType)
 		b = protowire.AppendBytes(b, packed)
+	}
+	if r.Kind != "" {
+		b = appendString(b, fieldKind, r.Kind)
 	}
 	return b
 }
@@ -126,6 +130,8 @@ func (r *Receipt) stringField(num protowire.Number) *string {
 		return &r.UserID
 	case fieldKeyID:
 		return &r.KeyID
+	case fieldKind:
+		return &r.Kind
 	}
 	return nil
 }

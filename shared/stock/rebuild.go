@@ -126,7 +126,7 @@ func Rebuild(ctx context.Context, rdb redis.UniversalClient, space keyspace.Spac
 	ms := now.UnixMilli()
 	_, err = rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, keys.Meta(), append(meta, MetaRebuiltMS, ms)...)
-		for _, it := range c.Items {
+		for _, it := range c.Lots() {
 			free := freeSlots(live[it.SKU])
 			out.Remaining[it.SKU], out.Free[it.SKU] = it.Stock-len(live[it.SKU]), len(free)
 			p.Set(ctx, keys.Stock(it.SKU), out.Remaining[it.SKU], 0)
@@ -153,7 +153,7 @@ func Rebuild(ctx context.Context, rdb redis.UniversalClient, space keyspace.Spac
 				loseScript.EvalSha(ctx, p, []string{keys.Claim(id), keys.ClaimEvents()}, id, ms)
 			}
 		}
-		for _, it := range c.Items {
+		for _, it := range c.Lots() {
 			p.Publish(ctx, space.SoldOut(), c.ID+" "+it.SKU+" "+strconv.Itoa(out.Remaining[it.SKU]))
 		}
 		return nil

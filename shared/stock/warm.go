@@ -39,7 +39,7 @@ func Warm(ctx context.Context, rdb redis.UniversalClient, keys keyspace.Campaign
 	}
 	_, err = rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, keys.Meta(), meta...)
-		for _, it := range c.Items {
+		for _, it := range c.Lots() {
 			p.SetNX(ctx, keys.Stock(it.SKU), max(it.Stock-settled[it.SKU], 0), 0)
 		}
 		return nil
@@ -61,7 +61,7 @@ func metaFields(c *campaign.Campaign) ([]any, error) {
 		MetaStartsMS, c.StartsAt.UnixMilli(), MetaEndsMS, c.EndsAt.UnixMilli(),
 		MetaLimit, c.PerUserLimit, MetaPayWindowMS, c.PaymentWindow.Milliseconds(),
 	}
-	for _, it := range c.Items {
+	for _, it := range c.Lots() {
 		f = append(f, MetaStockPrefix+it.SKU, it.Stock)
 	}
 	return f, nil
