@@ -14,7 +14,7 @@ func Emitters() map[string][]string {
 	return map[string][]string{
 		"captcha":   {events.TypeClaimRequested},
 		"prededuct": {events.TypeClaimReserved, events.TypeClaimRejected},
-		"enqueue":   {events.TypeOrderQueued},
+		"enqueue":   {events.TypeOrderQueued, events.TypeBudgetLow},
 		"settle":    {events.TypeOrderSettled},
 		// reconcile replies with its report and publishes its alerts, its
 		// releases and the reservations it repairs.

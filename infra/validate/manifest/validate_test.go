@@ -100,8 +100,8 @@ func TestValidatorCatches(t *testing.T) {
 		{name: "variable not provided", facts: func(f *manifest.Facts) { f.Env["settle"] = append(f.Env["settle"], "SURGE_NOPE") },
 			want: []string{"Service surge/settle: SURGE_NOPE is read by functions/settle"}},
 		{name: "route not routed", facts: func(f *manifest.Facts) {
-			f.Routes = append(f.Routes, gateway.Route{Method: "GET", Path: "/v1/wallet", Service: "query"})
-		}, want: []string{"route GET /v1/wallet (query): no HTTPRoute rule matches it"}},
+			f.Routes = append(f.Routes, gateway.Route{Method: "GET", Path: "/v1/wallet/statements", Service: "query"})
+		}, want: []string{"route GET /v1/wallet/statements (query): no HTTPRoute rule matches it"}},
 		{name: "route to another function", facts: func(f *manifest.Facts) { f.Routes[0].Service = "captcha" },
 			want: []string{"route POST /v1/campaigns: HTTPRoute surge/surge-api rule 1 sends it to admin, the local gateway to captcha"}},
 	}
