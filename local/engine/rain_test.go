@@ -43,18 +43,7 @@ func runRain(t *testing.T, s *stack) {
 	decided := s.api.await(t, clicked.claims, func(st claimStatus) bool {
 		return st.State == "rejected" || (st.State == "reserved" && st.OrderNo != "")
 	})
-	winners := map[string]claimStatus{}
-	for user, st := range decided {
-		switch {
-		case st.State == "reserved":
-			winners[user] = st
-		case st.Reason != "sold_out":
-			t.Errorf("%s rejected for %q, want sold_out", user, st.Reason)
-		}
-	}
-	if len(winners) != rainPackets {
-		t.Fatalf("%d packets reserved, want %d", len(winners), rainPackets)
-	}
+	winners := winnersOf(t, decided, len(clicked.soldOut), rainPackets, rainCrowd)
 	var pendingSum int64
 	for user := range winners {
 		w := s.api.wallet(t, user)

@@ -54,6 +54,12 @@ func runSale(t *testing.T, s *stack) {
 // sold out at once, without a claim) and returns the winners.
 func splitWinners(t *testing.T, decided map[string]claimStatus, soldOut int) map[string]claimStatus {
 	t.Helper()
+	return winnersOf(t, decided, soldOut, saleStock, crowdSize)
+}
+
+// winnersOf is splitWinners of a crowd of crowd users for stock units.
+func winnersOf(t *testing.T, decided map[string]claimStatus, soldOut, stock, crowd int) map[string]claimStatus {
+	t.Helper()
 	winners := make(map[string]claimStatus)
 	for user, st := range decided {
 		switch {
@@ -63,8 +69,8 @@ func splitWinners(t *testing.T, decided map[string]claimStatus, soldOut int) map
 			t.Errorf("%s rejected for %q, want sold_out", user, st.Reason)
 		}
 	}
-	if rejected := len(decided) - len(winners) + soldOut; len(winners) != saleStock || rejected != crowdSize-saleStock {
-		t.Fatalf("%d reserved and %d rejected (%d of them at once), want %d and %d", len(winners), rejected, soldOut, saleStock, crowdSize-saleStock)
+	if rejected := len(decided) - len(winners) + soldOut; len(winners) != stock || rejected != crowd-stock {
+		t.Fatalf("%d reserved and %d rejected (%d of them at once), want %d and %d", len(winners), rejected, soldOut, stock, crowd-stock)
 	}
 	return winners
 }
