@@ -191,8 +191,8 @@ func TestTerminalIsNoInput(t *testing.T) {
 			t.Errorf("Terminal() holds %q, the input of a function", typ)
 		}
 	}
-	if got := len(events.Terminal()); got != 5 {
-		t.Errorf("len(Terminal()) = %d; want 5 (rejected, settled, paid, released, reconcile report)", got)
+	if got := len(events.Terminal()); got != 6 {
+		t.Errorf("len(Terminal()) = %d; want 6 (rejected, settled, paid, released, reconcile report, budget low)", got)
 	}
 }
 
