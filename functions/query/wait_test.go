@@ -285,7 +285,12 @@ func TestStopReleasesEveryWaiter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := New(fx.config(0))
+	cfg := fx.config(0)
+	// 1,000 claim reads at once queue behind each other on a loaded
+	// race-enabled run: past the default 2s one would answer 503 early
+	// and never wait
+	cfg.Timeout = 30 * time.Second
+	f, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
