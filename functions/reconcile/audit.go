@@ -34,6 +34,7 @@ type CampaignReport struct {
 // snapshot is what Redis holds for one campaign, read atomically.
 type snapshot struct {
 	meta      bool                    // the campaign's meta hash exists
+	packets   bool                    // a rain's split exists (a sale has none)
 	remaining map[string]int          // sku → units left; a missing key is absent
 	free      map[string]map[int]bool // sku → slots given back and not sold again
 	inflight  map[string]int          // claim id → units reserved, not settled

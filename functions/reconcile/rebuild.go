@@ -50,14 +50,8 @@ func (f *Function) rebuildReason(ctx context.Context, c *campaign.Campaign, s sn
 			return "the stock key of " + it.SKU + " is missing from Redis", nil
 		}
 	}
-	if c.UnitPriced() {
-		n, err := f.cfg.Redis.Exists(ctx, f.cfg.Keys.Campaign(c.ID).Packets()).Result()
-		if err != nil {
-			return "", fmt.Errorf("campaign %s packets: %w", c.ID, err)
-		}
-		if n == 0 {
-			return "the rain's packets are missing from Redis", nil
-		}
+	if c.UnitPriced() && !s.packets {
+		return "the rain's packets are missing from Redis", nil
 	}
 	if f.cfg.Now().After(c.EndsAt.Add(claim.TTL)) || len(orders) == 0 {
 		return "", nil

@@ -20,9 +20,10 @@ func readSnapshot(ctx context.Context, rdb redis.UniversalClient, keys keyspace.
 	stocks := make(map[string]*redis.StringCmd, len(skus))
 	frees := make(map[string]*redis.StringSliceCmd, len(skus))
 	var inflight, releasing *redis.MapStringStringCmd
-	var meta *redis.IntCmd
+	var meta, packets *redis.IntCmd
 	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		meta = p.Exists(ctx, keys.Meta())
+		packets = p.Exists(ctx, keys.Packets())
 		for _, sku := range skus {
 			stocks[sku] = p.Get(ctx, keys.Stock(sku))
 			frees[sku] = p.ZRange(ctx, keys.Free(sku), 0, -1)
@@ -34,7 +35,7 @@ func readSnapshot(ctx context.Context, rdb redis.UniversalClient, keys keyspace.
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return snapshot{}, fmt.Errorf("redis snapshot: %w", err)
 	}
-	s := snapshot{meta: meta.Val() == 1, remaining: map[string]int{}, free: map[string]map[int]bool{}}
+	s := snapshot{meta: meta.Val() == 1, packets: packets.Val() == 1, remaining: map[string]int{}, free: map[string]map[int]bool{}}
 	if err := s.fill(stocks, frees); err != nil {
 		return snapshot{}, err
 	}
