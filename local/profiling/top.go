@@ -53,7 +53,7 @@ func Top(p *profile.Profile, n int) []Entry {
 		if v == 0 || len(s.Location) == 0 {
 			continue
 		}
-		entry(frames(s.Location[0])[0]).Flat += v
+		entry(leaf(s)).Flat += v
 		for name := range stack(s) {
 			entry(name).Cum += v
 		}
@@ -78,6 +78,24 @@ func ranked(byFunc map[string]*Entry, total time.Duration, n int) []Entry {
 		out = out[:n]
 	}
 	return out
+}
+
+// preemption is the trampoline the Go scheduler pushes onto a goroutine it
+// preempts by signal: a sample taken there is time of the function it
+// interrupted, which is the frame below.
+const preemption = "runtime.asyncPreempt"
+
+// leaf is the function a sample's flat CPU belongs to: its innermost frame,
+// past a preemption trampoline.
+func leaf(s *profile.Sample) string {
+	for _, loc := range s.Location {
+		for _, name := range frames(loc) {
+			if name != preemption {
+				return name
+			}
+		}
+	}
+	return preemption
 }
 
 // stack is the set of functions on a sample's stack.

@@ -59,6 +59,18 @@ func TestTop(t *testing.T) {
 	}
 }
 
+func TestPreemptedTimeGoesToTheInterruptedFunction(t *testing.T) {
+	p := handMade()
+	preempt := &profile.Function{ID: 4, Name: "runtime.asyncPreempt"}
+	lp := &profile.Location{ID: 4, Address: 0x40, Line: []profile.Line{{Function: preempt}}}
+	p.Function, p.Location = append(p.Function, preempt), append(p.Location, lp)
+	p.Sample = append(p.Sample, &profile.Sample{Location: []*profile.Location{lp, p.Location[0]}, Value: []int64{1, int64(40 * time.Millisecond)}})
+	top := profiling.Top(p, 1)
+	if len(top) != 1 || top[0].Func != "a" || top[0].Flat != 45*time.Millisecond {
+		t.Errorf("Top(p, 1) = %+v; want a with 45ms flat (5ms its own, 40ms preempted in it)", top)
+	}
+}
+
 func TestTopWithoutCPU(t *testing.T) {
 	p := handMade()
 	p.SampleType[1] = &profile.ValueType{Type: "alloc_space", Unit: "bytes"}
