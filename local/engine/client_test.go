@@ -186,22 +186,26 @@ func (c *client) crowdFrom(t testing.TB, campaignID, sku string, from, n int) cl
 	return got
 }
 
-// claim clicks once as a real client does: on 503 or 429 it retries with
-// the same Idempotency-Key (so the retry is the same claim), a few times,
-// no sooner than the answer's Retry-After-Ms.
+// claim clicks once as a patient client does: on 503, 429 or a broken
+// connection it clicks again with the same Idempotency-Key (so the retry
+// is the same claim), no sooner than the answer's Retry-After-Ms, for up
+// to a minute. An empty sku is a rain's grab.
 func (c *client) claim(campaignID, sku, user, tok string) (accepted, int, error) {
-	body, _ := json.Marshal(map[string]any{"sku": sku, "qty": 1})
+	body := []byte(`{"qty":1}`)
+	if sku != "" {
+		body, _ = json.Marshal(map[string]any{"sku": sku, "qty": 1})
+	}
 	var (
 		a      accepted
 		status int
 		err    error
 	)
-	for attempt := 1; attempt <= 5; attempt++ {
+	for attempt, t0 := 1, time.Now(); time.Since(t0) < time.Minute; attempt++ {
 		a, status, err = c.post(campaignID, user, tok, body)
 		if err == nil && status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
 			return a, status, nil
 		}
-		time.Sleep(max(time.Duration(attempt)*100*time.Millisecond, a.retryAfter))
+		time.Sleep(max(min(time.Duration(attempt)*100*time.Millisecond, time.Second), a.retryAfter))
 	}
 	return a, status, err
 }

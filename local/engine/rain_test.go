@@ -15,26 +15,40 @@ import (
 )
 
 const (
-	rainCrowd   = 2000
-	rainPackets = 200
-	rainBudget  = 100_000 // cents: ¥1,000 in 200 packets
+	rainCrowd   = 20_000
+	rainPackets = 1_000
+	rainBudget  = 500_000 // cents: ¥5,000 in 1,000 packets
 )
 
-// A rain end to end through the gateway: 2,000 users grab 200 packets at
-// once, settle paused. Exactly 200 packets are issued, to 200 users, and
-// each winner's wallet shows the packet pending at once; after settle
-// resumes, the ledger holds exactly the budget, each wallet shows it
-// settled, and the money issued counter and both budget alerts agree.
+// A rain end to end through the gateway: 20,000 patient users grab 1,000
+// packets at once, settle paused. Exactly 1,000 packets are issued, to
+// 1,000 users, and each winner's wallet shows the packet pending at once;
+// after settle resumes, the ledger holds exactly the budget, each wallet
+// shows it settled, and the money issued counter and both budget alerts
+// agree.
 func TestRainEndToEnd(t *testing.T) {
-	runRain(t, startEngine(t, false))
+	runRain(t, startEngine(t, false), false)
 }
 
 // The same with every broker delivery duplicated.
 func TestRainWithEveryDeliveryDuplicated(t *testing.T) {
-	runRain(t, startEngine(t, true))
+	runRain(t, startEngine(t, true), false)
 }
 
-func runRain(t *testing.T, s *stack) {
+// The same with settle killed (kill -9) with every win queued at it, and
+// again whenever it has settled some packets but not all.
+func TestRainWithSettleKilledMidRun(t *testing.T) {
+	s := startEngine(t, false)
+	midRun := runRain(t, s, true)
+	if s.Restarts("settle") < 1+midRun {
+		t.Fatalf("settle restarted %d times, want at least %d", s.Restarts("settle"), 1+midRun)
+	}
+	t.Logf("settle killed once with %d packets in flight, then %d times part-way", rainPackets, midRun)
+}
+
+// runRain runs the rain; with kill, settle is killed instead of resumed,
+// and killed part-way again up to 5 times, which runRain returns.
+func runRain(t *testing.T, s *stack, kill bool) (midRun int) {
 	s.api.openRain(t, rain{ID: "cny", Budget: rainBudget, Packets: rainPackets, Limit: 1})
 	if err := s.Pause("settle"); err != nil {
 		t.Fatal(err)
@@ -55,7 +69,12 @@ func runRain(t *testing.T, s *stack) {
 	if pendingSum != rainBudget {
 		t.Fatalf("pending wallets sum to %d, want the budget %d", pendingSum, rainBudget)
 	}
-	if err := s.Resume("settle"); err != nil {
+	if kill {
+		if err := s.Kill("settle"); err != nil {
+			t.Fatal(err)
+		}
+		midRun = killWhileSettling(t, s, "cny", rainPackets, 5)
+	} else if err := s.Resume("settle"); err != nil {
 		t.Fatal(err)
 	}
 	s.api.await(t, pick(clicked.claims, winners), func(st claimStatus) bool { return st.State == "settled" })
@@ -80,6 +99,7 @@ func runRain(t *testing.T, s *stack) {
 	}
 	assertBudgetIssued(t, s, "cny", rainBudget)
 	assertReconciled(t, s)
+	return midRun
 }
 
 // assertBudgetIssued waits for the money issued counter (flushed once a

@@ -126,7 +126,7 @@ func TestSettleKilledMidRun(t *testing.T) {
 	if err := s.Kill("settle"); err != nil {
 		t.Fatal(err)
 	}
-	midRun := killWhileSettling(t, s, "rush", 5)
+	midRun := killWhileSettling(t, s, "rush", saleStock, 5)
 	s.api.await(t, pick(claims, winners), func(st claimStatus) bool { return st.State == "settled" })
 	assertSoldOutExactly(t, s, "rush", "gpu")
 	if s.Restarts("settle") < 1+midRun {
@@ -136,14 +136,14 @@ func TestSettleKilledMidRun(t *testing.T) {
 }
 
 // killWhileSettling kills settle each time PostgreSQL holds some but not all
-// of the orders, up to max times, and returns how often it did.
-func killWhileSettling(t *testing.T, s *stack, campaignID string, max int) int {
+// of the campaign's orders, up to max times, and returns how often it did.
+func killWhileSettling(t *testing.T, s *stack, campaignID string, orders, max int) int {
 	t.Helper()
 	kills, last := 0, 0
 	deadline := time.Now().Add(time.Minute)
 	for kills < max && time.Now().Before(deadline) {
 		rows, _, _ := s.ordersInDB(t, campaignID)
-		if rows == saleStock {
+		if rows == orders {
 			break
 		}
 		if rows > last {
