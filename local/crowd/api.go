@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
 )
 
@@ -108,24 +109,30 @@ func (a *api) call(ctx context.Context, want int, method, path, bearer string, b
 	return nil
 }
 
-// OpenSale creates c through the admin API of the deployment at baseURL,
-// open from a minute ago for a day, and warms it up (on the shadow plane
-// when c.Shadow).
+// OpenSale creates c (a sale or a rain) through the admin API of the
+// deployment at baseURL, open from a minute ago for a day, and warms it up
+// (on the shadow plane when c.Shadow).
 func OpenSale(ctx context.Context, baseURL, adminToken string, c Campaign) error {
 	if c.Price == 0 {
 		c.Price = 9900
 	}
-	return newAPI(baseURL, 2, 30*time.Second).openSale(ctx, adminToken, c)
+	return newAPI(baseURL, 2, 30*time.Second).open(ctx, adminToken, c)
 }
 
-// openSale creates c, open from a minute ago for a day, and warms it up.
-func (a *api) openSale(ctx context.Context, admin string, c Campaign) error {
+// open creates c, open from a minute ago for a day, and warms it up (a
+// rain's budget is split then).
+func (a *api) open(ctx context.Context, admin string, c Campaign) error {
 	now := time.Now().UTC()
 	body := map[string]any{
-		"id": c.ID, "kind": "sale", "title": "crowd " + c.ID,
+		"id": c.ID, "kind": campaign.KindSale, "title": "crowd " + c.ID,
 		"items":          []map[string]any{{"sku": c.SKU, "stock": c.Stock, "price": c.Price}},
 		"per_user_limit": c.Limit, "starts_at": now.Add(-time.Minute), "ends_at": now.Add(24 * time.Hour),
 		"payment_window": "10m", "captcha": c.Captcha, "expected_crowd": c.ExpectedCrowd, "limits": c.Limits,
+	}
+	if c.rain() {
+		delete(body, "items")
+		delete(body, "payment_window")
+		body["kind"], body["budget"], body["packets"] = campaign.KindRain, c.Budget, c.Stock
 	}
 	if err := a.call(ctx, http.StatusCreated, http.MethodPost, "/v1/campaigns"+c.plane(), admin, body, nil); err != nil {
 		return fmt.Errorf("crowd: create campaign: %w", err)

@@ -10,7 +10,7 @@ import (
 )
 
 type claimBody struct {
-	SKU         string `json:"sku"`
+	SKU         string `json:"sku,omitempty"` // none on a rain
 	Qty         int    `json:"qty"`
 	ChallengeID string `json:"challenge_id,omitempty"`
 	Answer      string `json:"answer,omitempty"`

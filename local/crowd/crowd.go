@@ -1,6 +1,6 @@
 // Package crowd is the flash-sale load generator: a crowd of distinct users
-// (a JWT each) clicking on one SKU of a sale campaign through the public
-// API, answering the captcha where the campaign asks for one, double-clicking
+// (a JWT each) clicking on one SKU of a sale campaign, or grabbing the
+// packets of a rain, through the public API, answering the captcha where the campaign asks for one, double-clicking
 // and retrying like real users, either open loop (arrivals at a target rate)
 // or closed loop (a fixed number of workers as fast as the engine answers).
 // Every accepted claim is long-polled to its final state; Run reports throughput,
@@ -22,11 +22,14 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 )
 
-// Campaign is the sale the crowd claims from: one SKU, qty 1 per click.
+// Campaign is the sale the crowd claims from: one SKU, qty 1 per click; or,
+// with Kind rain, the rain it grabs from: Stock packets sharing Budget.
 type Campaign struct {
 	ID      string `json:"id"`
-	SKU     string `json:"sku"`
-	Stock   int    `json:"stock"`
+	Kind    string `json:"kind,omitempty"`   // sale when empty, or rain
+	SKU     string `json:"sku,omitempty"`    // a sale's; a rain has none
+	Stock   int    `json:"stock"`            // a sale's units, a rain's packets
+	Budget  int64  `json:"budget,omitempty"` // a rain's money in cents
 	Limit   int    `json:"per_user_limit"`
 	Captcha bool   `json:"captcha"`
 	// Price in cents; 9900 when zero.
@@ -42,6 +45,17 @@ type Campaign struct {
 	// read by users whose JWTs say "shadow": true. A live deployment's
 	// real campaigns, stock and orders see none of it.
 	Shadow bool `json:"shadow,omitempty"`
+}
+
+// rain reports whether c is a rain.
+func (c Campaign) rain() bool { return c.Kind == campaign.KindRain }
+
+// lot is the name the stock endpoint lists c's units under.
+func (c Campaign) lot() string {
+	if c.rain() {
+		return campaign.RainLot
+	}
+	return c.SKU
 }
 
 // plane is the query naming c's plane on the operator's calls.
@@ -124,8 +138,10 @@ func (c *Config) fill() error {
 		return errors.New("crowd: BaseURL is required")
 	case c.JWTSecret == "":
 		return errors.New("crowd: JWTSecret is required")
-	case c.Campaign.ID == "" || c.Campaign.SKU == "":
-		return errors.New("crowd: campaign id and sku are required")
+	case c.Campaign.ID == "" || (c.Campaign.SKU == "") != c.Campaign.rain():
+		return errors.New("crowd: campaign id is required, and a sku for a sale (none for a rain)")
+	case c.Campaign.rain() && c.Campaign.Budget < int64(c.Campaign.Stock):
+		return errors.New("crowd: a rain needs a budget of at least a cent a packet")
 	case c.Campaign.Stock < 0 || c.Campaign.Limit < 1:
 		return errors.New("crowd: campaign needs stock >= 0 and per-user limit >= 1")
 	case c.Users < 1:
@@ -173,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	if cfg.AdminToken != "" && !cfg.Opened {
-		if err := r.api.openSale(ctx, cfg.AdminToken, cfg.Campaign); err != nil {
+		if err := r.api.open(ctx, cfg.AdminToken, cfg.Campaign); err != nil {
 			return Result{}, err
 		}
 	}

@@ -32,18 +32,24 @@ func TestCrowd(t *testing.T) {
 		stock   int
 		rate    float64
 		captcha bool
+		rain    bool // a rain of stock packets sharing 100 cents each on average
 	}{
 		{name: "closed loop", users: 500, stock: 50},
 		{name: "open loop with captcha", users: 300, stock: 30, rate: 200, captcha: true},
+		{name: "rain with captcha", users: 500, stock: 50, captcha: true, rain: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e, s := startEngine(t)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
+			c := crowd.Campaign{ID: "crowd", SKU: "sku-1", Stock: tc.stock, Limit: 1, Captcha: tc.captcha}
+			if tc.rain {
+				c.Kind, c.SKU, c.Budget = "rain", "", 100*int64(tc.stock)
+			}
 			res, err := crowd.Run(ctx, crowd.Config{
 				BaseURL: e.URL(), AdminToken: s.AdminToken, JWTSecret: s.JWTSecret,
-				Campaign: crowd.Campaign{ID: "crowd", SKU: "sku-1", Stock: tc.stock, Limit: 1, Captcha: tc.captcha},
+				Campaign: c,
 				Users:    tc.users, Rate: tc.rate, Concurrency: 32, DuplicateClickRatio: 0.1, RetryOn5xx: true,
 				Timeout: 30 * time.Second, ServerCPU: crowd.ChildrenCPU,
 			})
@@ -51,6 +57,9 @@ func TestCrowd(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkResult(t, res, tc.users, tc.stock)
+			if tc.rain && len(res.Invariants) != 7 {
+				t.Errorf("a rain checked %d invariants, want 7 (its wallets and its money too)", len(res.Invariants))
+			}
 		})
 	}
 }
