@@ -34,15 +34,18 @@ type Size struct {
 	// ClickConns its workers, one keep-alive connection each.
 	ClickWindow time.Duration `json:"click_window_ns"`
 	ClickConns  int           `json:"click_connections"`
+	// RainUsers grab RainPackets packets of a rain (0 skips the step).
+	RainUsers   int `json:"rain_users"`
+	RainPackets int `json:"rain_packets"`
 }
 
 // Default finishes in under 5 minutes on 2 cores, setup included.
 var Default = Size{Name: "default", Users: 20_000, Stock: 2_000, Concurrency: 128, BaselineOps: 30_000, StageClaims: 15_000,
-	ClickWindow: 15 * time.Second, ClickConns: 100}
+	ClickWindow: 15 * time.Second, ClickConns: 100, RainUsers: 100_000, RainPackets: 10_000}
 
 // Large is a sale of 10,000 units to 100,000 users.
 var Large = Size{Name: "large", Users: 100_000, Stock: 10_000, Concurrency: 128, BaselineOps: 50_000, StageClaims: 30_000,
-	ClickWindow: 15 * time.Second, ClickConns: 100}
+	ClickWindow: 15 * time.Second, ClickConns: 100, RainUsers: 100_000, RainPackets: 10_000}
 
 // Config is one run against a deployment.
 type Config struct {
@@ -96,7 +99,10 @@ type Report struct {
 	// decided wins at: the decision latency a crowd sees below saturation.
 	OpenCrowd *crowd.Result `json:"open_crowd,omitempty"`
 	// Bots is a legitimate crowd alone and beside a bot flood.
-	Bots     *BotFlood          `json:"bots,omitempty"`
+	Bots *BotFlood `json:"bots,omitempty"`
+	// Rain is a crowd grabbing a rain's packets, and its winners reading
+	// their wallets.
+	Rain     *RainPhase         `json:"rain,omitempty"`
 	CrowdCPU map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
 	Broker   []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd
 	Stalls   []Stall            `json:"stalls,omitempty"`            // triggers that delivered nothing while events waited
@@ -114,6 +120,9 @@ func (r Report) Failed() []crowd.Check {
 	if r.Bots != nil {
 		crowds = append(crowds, r.Bots.Alone, r.Bots.WithBots)
 	}
+	if r.Rain != nil {
+		crowds = append(crowds, r.Rain.Crowd)
+	}
 	for _, c := range crowds {
 		if c != nil {
 			failed = append(failed, c.Failed()...)
@@ -130,6 +139,7 @@ const (
 	StepCrowd     = "crowd"
 	StepOpenCrowd = "open-crowd"
 	StepBots      = "bots"
+	StepRain      = "rain"
 )
 
 // Steps are the names of the steps, in order.
@@ -149,11 +159,11 @@ type step struct {
 
 func (r *runner) steps() []step {
 	return []step{{StepBaselines, r.baselines}, {StepStages, r.stages}, {StepClick, r.click}, {StepCrowd, r.crowd},
-		{StepOpenCrowd, r.openCrowd}, {StepBots, r.bots}}
+		{StepOpenCrowd, r.openCrowd}, {StepBots, r.bots}, {StepRain, r.rain}}
 }
 
-// Run measures the baselines, the stages, the click phase, the crowds and
-// the bot flood, in that order (the click phase leaves a drained engine to
+// Run measures the baselines, the stages, the click phase, the crowds, the
+// bot flood and the rain, in that order (the click phase leaves a drained engine to
 // the crowd), then pairs each figure with its baseline. An error means the
 // run could not be made; a failed invariant is in Report.Failed.
 func Run(ctx context.Context, cfg Config) (Report, error) {

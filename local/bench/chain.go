@@ -114,17 +114,18 @@ func loop(rate float64) string {
 	return "closed"
 }
 
-// chainFigures are the crowd's throughputs as figures to pair.
-func chainFigures(res *crowd.Result) []figure {
+// crowdFigures are a crowd's throughputs as figures to pair, named
+// prefix+accepted, decided, decided.win, decided.sold_out and settled.
+func crowdFigures(prefix string, res *crowd.Result) []figure {
 	if res == nil {
 		return nil
 	}
 	t := res.Throughput
 	return []figure{
-		{ChainAccepted, "claim", t.AcceptedPerSec},
-		{ChainDecided, "claim", t.DecidedPerSec},
-		{ChainDecidedWin, "claim", t.Win.DecidedPerSec},
-		{ChainDecidedSoldOut, "claim", t.SoldOut.DecidedPerSec},
-		{ChainSettled, "order", t.SettledPerSec},
+		{prefix + "accepted", "claim", t.AcceptedPerSec},
+		{prefix + "decided", "claim", t.DecidedPerSec},
+		{prefix + "decided.win", "claim", t.Win.DecidedPerSec},
+		{prefix + "decided.sold_out", "claim", t.SoldOut.DecidedPerSec},
+		{prefix + "settled", "order", t.SettledPerSec},
 	}
 }

@@ -312,13 +312,22 @@ func signUsers(secret string, n int, shadow bool) ([]string, error) {
 // signUsersAs signs the JWTs of users prefix0, prefix1, … (shadow users
 // when shadow), on every core.
 func signUsersAs(secret, prefix string, n int, shadow bool) ([]string, error) {
-	out := make([]string, n)
+	users := make([]string, n)
+	for i := range users {
+		users[i] = prefix + strconv.Itoa(i)
+	}
+	return signEach(secret, users, shadow)
+}
+
+// signEach signs each user's JWT (shadow users when shadow), on every core.
+func signEach(secret string, users []string, shadow bool) ([]string, error) {
+	out := make([]string, len(users))
 	errs := make([]error, runtime.NumCPU())
 	var wg sync.WaitGroup
 	for w := range errs {
 		wg.Go(func() {
-			for i := w; i < n && errs[w] == nil; i += len(errs) {
-				out[i], errs[w] = auth.Sign([]byte(secret), auth.Caller{User: prefix + strconv.Itoa(i), Shadow: shadow}, 24*time.Hour)
+			for i := w; i < len(users) && errs[w] == nil; i += len(errs) {
+				out[i], errs[w] = auth.Sign([]byte(secret), auth.Caller{User: users[i], Shadow: shadow}, 24*time.Hour)
 			}
 		})
 	}

@@ -49,6 +49,9 @@ func Print(w io.Writer, rep Report) error {
 	if rep.Bots != nil {
 		printBots(w, rep.Bots)
 	}
+	if rep.Rain != nil {
+		printRain(w, rep.Rain)
+	}
 	printHotspots(w, rep.Hotspots)
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(w, "not measured: %s\n", s)
@@ -57,14 +60,35 @@ func Print(w io.Writer, rep Report) error {
 }
 
 func printCrowd(w io.Writer, rep Report) {
-	c := rep.Crowd
+	printCrowdRun(w, "CROWD", "units", rep.Crowd, rep.CrowdCPU)
+	printBroker(w, rep)
+	printInvariants(w, rep.Crowd)
+}
+
+// printRain writes the rain's crowd as the sale's, then the wallet reads.
+func printRain(w io.Writer, ph *RainPhase) {
+	c := ph.Crowd
+	printCrowdRun(w, fmt.Sprintf("RAIN of %d cents", c.Campaign.Budget), "packets", c, ph.CPU)
+	printInvariants(w, c)
+	if r := ph.Wallet; r != nil {
+		fmt.Fprintf(w, "  %s by the %d winners, round and round: %s reads/s, p50 %s ms, p99 %s ms, %.2f of %s, server CPU %s µs/read; %s\n",
+			r.Name, c.Counts.Winners, count(r.AnsweredPerSecond), millis(r.Latency.P50), millis(r.Latency.P99),
+			r.RatioToBare, ClickBare, micros(*r), statuses(r.Statuses))
+	}
+}
+
+// printCrowdRun writes one crowd's counts, latencies and server CPU.
+func printCrowdRun(w io.Writer, title, units string, c *crowd.Result, cpu map[string]float64) {
 	n := c.Counts
-	fmt.Fprintf(w, "\nCROWD: %d clicks (%d users, %d units, %s loop) in %.1f s; %d winners, %d settled, %d rejected %v\n",
-		n.Clicks, c.Users, c.Campaign.Stock, c.Mode, c.Seconds, n.Winners, n.Settled, n.Rejected, n.Reasons)
+	fmt.Fprintf(w, "\n%s: %d clicks (%d users, %d %s, %s loop) in %.1f s; %d winners, %d settled, %d rejected %v\n",
+		title, n.Clicks, c.Users, c.Campaign.Stock, units, c.Mode, c.Seconds, n.Winners, n.Settled, n.Rejected, n.Reasons)
 	printLatencies(w, "latency ms", []latencyRow{{"accept", c.Latency.Accept}, {"decide", c.Latency.Decide}, {"settle", c.Latency.Settle}})
 	fmt.Fprintf(w, "  server CPU %.2f ms per claim on %d cores (%s); errors %v\n",
-		c.ServerCPUPerClaimMicros/1000, c.Cores, byProcess(rep.CrowdCPU, 6), c.Errors)
-	printBroker(w, rep)
+		c.ServerCPUPerClaimMicros/1000, c.Cores, byProcess(cpu, 6), c.Errors)
+}
+
+// printInvariants names every invariant of c that failed, or says all held.
+func printInvariants(w io.Writer, c *crowd.Result) {
 	if failed := c.Failed(); len(failed) > 0 {
 		for _, f := range failed {
 			fmt.Fprintf(w, "  INVARIANT FAILED %s: %s\n", f.Name, f.Detail)

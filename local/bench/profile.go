@@ -169,6 +169,9 @@ func runOf(figure string) string {
 	if strings.HasPrefix(figure, chainPrefix) {
 		return "chain"
 	}
+	if strings.HasPrefix(figure, rainPrefix) {
+		return "rain"
+	}
 	return figure
 }
 

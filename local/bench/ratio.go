@@ -1,6 +1,10 @@
 package bench
 
-import "github.com/surgekit/surge/local/baseline"
+import (
+	"slices"
+
+	"github.com/surgekit/surge/local/baseline"
+)
 
 // Ratio is one figure against the baseline of the limit it passes through,
 // both measured in the same run.
@@ -35,6 +39,12 @@ var pairs = []struct{ figure, baseline, limit string }{
 	{ClickSoldOutCaptcha, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickLimitedGateway, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickLimitedCaptcha, ClickBare, "an HTTP request answered, same lean client"},
+	{RainAccepted, baseline.NameHTTP, "an HTTP request answered"},
+	{RainDecided, baseline.NameBroker, "one broker hop (claim.requested to prededuct)"},
+	{RainDecidedWin, baseline.NameBroker, "one broker hop"},
+	{RainDecidedSoldOut, baseline.NameBroker, "one broker hop"},
+	{RainSettled, baseline.NameBroker, "three broker hops (requested, reserved, queued)"},
+	{WalletRead, ClickBare, "an HTTP request answered, same lean client"},
 }
 
 // figure is a measured rate under its name.
@@ -49,7 +59,7 @@ func pair(rep Report) []Ratio {
 	for _, f := range append(rep.Baselines, rep.Stages...) {
 		got[f.Name] = figure{f.Name, f.Unit, f.PerSecond}
 	}
-	for _, f := range append(chainFigures(rep.Crowd), clickFigures(rep.Click)...) {
+	for _, f := range slices.Concat(crowdFigures(chainPrefix, rep.Crowd), clickFigures(rep.Click), rainFigures(rep.Rain)) {
 		got[f.name] = f
 	}
 	var out []Ratio

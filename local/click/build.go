@@ -10,12 +10,22 @@ import (
 // keep-alive. The bytes are what goes on the wire, so sending one costs a
 // write and nothing else.
 func Build(base, path string, tokens []string, body []byte) ([][]byte, error) {
+	return build(base, "POST "+path, "\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body)), tokens, body)
+}
+
+// BuildGet lays out one GET of path per bearer token, as Build does.
+func BuildGet(base, path string, tokens []string) ([][]byte, error) {
+	return build(base, "GET "+path, "", tokens, nil)
+}
+
+// build lays out each request: the request line, Host, the headers given,
+// Authorization with each token, and body.
+func build(base, line, headers string, tokens []string, body []byte) ([][]byte, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, err
 	}
-	head := "POST " + path + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nAuthorization: Bearer "
+	head := line + " HTTP/1.1\r\nHost: " + u.Host + headers + "\r\nAuthorization: Bearer "
 	size := len(head) + len("\r\n\r\n") + len(body)
 	out := make([][]byte, len(tokens))
 	for i, tok := range tokens {

@@ -29,7 +29,7 @@ func (r *runner) check(ctx context.Context) []Check {
 		if !k.final() {
 			unfinished++
 		}
-		if k.state == "reserved" || k.state == "settled" || k.state == "released" {
+		if k.won() {
 			wins[k.user]++
 			winners++
 		}

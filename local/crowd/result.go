@@ -31,6 +31,10 @@ type Result struct {
 
 	Series     []Second `json:"series"`
 	Invariants []Check  `json:"invariants"`
+
+	// Winners are the users who won a claim (reserved, settled or
+	// released), each once; not in the report.
+	Winners []string `json:"-"`
 }
 
 // Counts of clicks and claims.
@@ -122,8 +126,13 @@ func (r *runner) result() Result {
 	start := r.start()
 	res.StartedAt = start
 	var s samples
+	won := make(map[int]bool)
 	for _, c := range r.clicks {
 		s.add(&res.Counts, c, start)
+		if c.won() && !won[c.user] {
+			won[c.user] = true
+			res.Winners = append(res.Winners, r.users[c.user])
+		}
 	}
 	res.Seconds = s.last.Sub(start).Seconds()
 	res.Throughput = Throughput{

@@ -38,6 +38,12 @@ func (c *click) final() bool {
 	return c.state == "settled" || c.state == "rejected" || c.state == "released"
 }
 
+// won reports whether the claim took a unit (or a packet), whatever
+// became of it then.
+func (c *click) won() bool {
+	return c.state == "reserved" || c.state == "settled" || c.state == "released"
+}
+
 // runner holds one run's state.
 type runner struct {
 	cfg    Config

@@ -69,6 +69,8 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	conc := fs.Int("concurrency", 0, "closed-loop workers (overrides the profile)")
 	baseOps := fs.Int("baseline-ops", 0, "operations per baseline run (overrides the profile)")
 	stageClaims := fs.Int("stage-claims", 0, "claim events driven into prededuct in the stage runs (overrides the profile)")
+	rainUsers := fs.Int("rain-users", 0, "users grabbing the rain (overrides the profile's 100,000)")
+	rainPackets := fs.Int("rain-packets", 0, "packets of the rain (overrides the profile's 10,000)")
 	rate := fs.Float64("rate", 0, "open loop: crowd arrivals per second (0: closed loop)")
 	out := fs.String("out", "", "where latest.json, latest.png and the profiles go (default .surge/bench)")
 	url := fs.String("url", "", "measure a running deployment through its gateway instead of starting one")
@@ -94,7 +96,8 @@ func parse(args []string, getenv func(string) string) (options, error) {
 		v   int
 		dst *int
 	}{{*users, &opt.size.Users}, {*stock, &opt.size.Stock}, {*conc, &opt.size.Concurrency},
-		{*baseOps, &opt.size.BaselineOps}, {*stageClaims, &opt.size.StageClaims}} {
+		{*baseOps, &opt.size.BaselineOps}, {*stageClaims, &opt.size.StageClaims},
+		{*rainUsers, &opt.size.RainUsers}, {*rainPackets, &opt.size.RainPackets}} {
 		if o.v > 0 {
 			*o.dst = o.v
 		}

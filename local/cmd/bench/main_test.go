@@ -20,7 +20,8 @@ import (
 )
 
 // tiny are flags for a run of a few seconds.
-var tiny = []string{"-users", "400", "-stock", "40", "-concurrency", "16", "-baseline-ops", "400", "-stage-claims", "300"}
+var tiny = []string{"-users", "400", "-stock", "40", "-concurrency", "16", "-baseline-ops", "400", "-stage-claims", "300",
+	"-rain-users", "400", "-rain-packets", "40"}
 
 // buildBench compiles this command once per test.
 func buildBench(t *testing.T) string {
@@ -52,16 +53,18 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 	for _, want := range []string{"BASELINES", "FIGURES", "stage.settle", "chain.decided", "broker backlog peaks", "invariants: all",
 		"CLICK PHASE", "  " + bench.ClickBare + " ", "  " + bench.ClickWinGateway + " ", "  " + bench.ClickWinCaptcha + " ",
 		"  " + bench.ClickSoldOutGateway + " ", "  " + bench.ClickSoldOutCaptcha + " ", "  " + bench.ClickLimitedGateway + " ",
-		"  " + bench.ClickLimitedCaptcha + " ", "drain after " + bench.ClickWinCaptcha, "BOT FLOOD", "users behind one IP"} {
+		"  " + bench.ClickLimitedCaptcha + " ", "drain after " + bench.ClickWinCaptcha, "BOT FLOOD", "users behind one IP",
+		"RAIN of 4000 cents", "  " + bench.RainSettled + " ", bench.WalletRead + " by the 40 winners"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout.String())
 		}
 	}
 	rep := readReport(t, filepath.Join(out, "latest.json"))
-	if len(rep.Baselines) != 6 || len(rep.Stages) != 3 || rep.Crowd == nil || len(rep.Ratios) != 16 {
-		t.Errorf("report has %d baselines, %d stages, crowd %v, %d ratios; want 6, 3, a crowd and 16 (6 of the click phase)",
+	if len(rep.Baselines) != 6 || len(rep.Stages) != 3 || rep.Crowd == nil || len(rep.Ratios) != 22 {
+		t.Errorf("report has %d baselines, %d stages, crowd %v, %d ratios; want 6, 3, a crowd and 22 (6 of the click phase, 6 of the rain)",
 			len(rep.Baselines), len(rep.Stages), rep.Crowd != nil, len(rep.Ratios))
 	}
+	checkRain(t, rep.Rain)
 	checkClick(t, rep.Click)
 	checkBots(t, rep.Bots)
 	if len(rep.Broker) == 0 || len(rep.Broker[0].Triggers) == 0 {
@@ -104,6 +107,22 @@ func checkClick(t *testing.T, ph *bench.ClickPhase) {
 	}
 	if g := ph.Runs[0]; g.ProcessCPU["gateway"] <= 0 || g.ProcessCPU["captcha"] <= 0 {
 		t.Errorf("%s process CPU = %v; want the gateway's and captcha's", g.Name, g.ProcessCPU)
+	}
+}
+
+// checkRain wants every packet of the rain won and settled, every
+// invariant held, and the wallet reads answered 200.
+func checkRain(t *testing.T, ph *bench.RainPhase) {
+	t.Helper()
+	if ph == nil || ph.Crowd == nil || ph.Wallet == nil {
+		t.Fatalf("rain step = %+v; want its crowd and the wallet reads", ph)
+	}
+	if n := ph.Crowd.Counts; n.Winners != 40 || n.Settled != 40 || len(ph.Crowd.Failed()) > 0 || len(ph.Crowd.Invariants) != 7 {
+		t.Errorf("rain crowd %+v, invariants %v; want 40 winners settled and all 7 invariants held", n, ph.Crowd.Invariants)
+	}
+	if w := ph.Wallet; w.Answered == 0 || w.Answered != w.Requests || w.RatioToBare <= 0 || w.ServerCPUPerClickMicros <= 0 {
+		t.Errorf("wallet reads %d answered of %d (statuses %v), ratio %.2f, %.0f µs/read; want every one answered 200",
+			w.Answered, w.Requests, w.Statuses, w.RatioToBare, w.ServerCPUPerClickMicros)
 	}
 }
 
@@ -210,8 +229,12 @@ func TestParse(t *testing.T) {
 	}{
 		{"default", nil, none, bench.Default, false},
 		{"large", []string{"-large"}, none, bench.Large, false},
-		{"overrides", []string{"-users", "7", "-stock", "3", "-rate", "50"}, none,
-			func() bench.Size { s := bench.Default; s.Users, s.Stock, s.Rate = 7, 3, 50; return s }(), false},
+		{"overrides", []string{"-users", "7", "-stock", "3", "-rate", "50", "-rain-users", "9", "-rain-packets", "2"}, none,
+			func() bench.Size {
+				s := bench.Default
+				s.Users, s.Stock, s.Rate, s.RainUsers, s.RainPackets = 7, 3, 50, 9, 2
+				return s
+			}(), false},
 		{"click window", []string{"-click-window", "2s", "-click-conns", "8"}, none,
 			func() bench.Size { s := bench.Default; s.ClickWindow, s.ClickConns = 2*time.Second, 8; return s }(), false},
 		{"skip click", []string{"-skip-click"}, none, func() bench.Size { s := bench.Default; s.ClickWindow = 0; return s }(), false},
