@@ -297,7 +297,10 @@ func (f *Function) orderOfToken(ctx context.Context, tokenID string) (presented,
 	var state string
 	err := f.cfg.DB.QueryRow(ctx, `SELECT order_no, token_id, state, amount, settled_at FROM orders WHERE token_id = $1`, tokenID).
 		Scan(&p.OrderNo, &p.ClaimID, &state, &p.Amount, &p.SettledAt)
+	if err != nil {
+		return presented{}, err
+	}
 	p.SettledAt = p.SettledAt.UTC()
-	p.State = map[string]string{"reserved": pending.StateSettled, "paid": pending.StatePaid, "released": pending.StateReleased}[state]
-	return p, err
+	p.State = pending.StateOf(state)
+	return p, nil
 }
