@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/rain"
 	"github.com/surgekit/surge/shared/stock"
 )
@@ -66,7 +67,7 @@ func (p *prices) prize(ctx context.Context, d events.ClaimReservedData) (prize, 
 	if !c.UnitPriced() {
 		return prize{amount: it.Price * int64(d.Qty), spec: c}, nil
 	}
-	amount, err := p.packets.Of(ctx, d.CampaignID, slotsOf(d))
+	amount, err := p.packets.Of(ctx, d.CampaignID, ledger.Slots(d.FirstSlot, d.Qty, d.Slots))
 	if errors.Is(err, rain.ErrNoPackets) {
 		return prize{}, fmt.Errorf("%w: %w", fn.ErrConflict, err)
 	}
@@ -74,18 +75,6 @@ func (p *prices) prize(ctx context.Context, d events.ClaimReservedData) (prize, 
 		return prize{}, fmt.Errorf("%w: %w", fn.ErrPoison, err)
 	}
 	return prize{amount: amount, spec: c}, nil
-}
-
-// slotsOf lists the units d holds.
-func slotsOf(d events.ClaimReservedData) []int {
-	if d.Slots != nil {
-		return d.Slots
-	}
-	out := make([]int, d.Qty)
-	for i := range out {
-		out[i] = d.FirstSlot + i
-	}
-	return out
 }
 
 func (p *prices) spec(ctx context.Context, id string) (*campaign.Campaign, error) {

@@ -196,7 +196,7 @@ func (f *Function) claimWithoutRecord(ctx context.Context, claimID, user string)
 	err := f.cfg.DB.QueryRow(ctx, `SELECT order_no, sku, qty, state, reserved_at, settled_at FROM orders WHERE token_id = $1 AND user_id = $2`,
 		claimID, user).Scan(&rec.OrderNo, &rec.SKU, &rec.Qty, &state, &rec.CreatedAt, &rec.UpdatedAt)
 	if err == nil {
-		rec.State = map[string]string{"reserved": claim.Settled, "paid": claim.Paid, "released": claim.Released}[state]
+		rec.State = pending.StateOf(state) // claim.Settled, Paid or Released
 		return rec, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {

@@ -157,23 +157,23 @@ const forceSettles = 8
 
 // forceSettle sends each of user's pending rain tokens to settle and
 // returns how many did not settle. A token settle refuses (poison) is
-// skipped: it never becomes money, so it is owed nothing.
+// skipped: it never becomes money, so it is owed nothing. Only rain tokens
+// count: a sale's pending token is not in the wallet, so it must not turn
+// an insufficient balance into a "settling" answer.
 func (f *Function) forceSettle(ctx context.Context, user string) (int, error) {
 	tokens, err := f.pendingTokens(ctx, user)
 	if err != nil {
 		return 0, err
 	}
+	rains := rainReceipts(f.verified(user, tokens))
 	if f.cfg.Settle == nil {
-		return len(tokens), nil
+		return len(rains), nil
 	}
 	var mu sync.Mutex
 	failed := 0
 	sem := make(chan struct{}, forceSettles)
 	var wg sync.WaitGroup
-	for _, rc := range f.verified(user, tokens) {
-		if rc.Kind != campaign.KindRain {
-			continue
-		}
+	for _, rc := range rains {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -188,13 +188,22 @@ func (f *Function) forceSettle(ctx context.Context, user string) (int, error) {
 	return failed, nil
 }
 
-// settleToken posts a token's order.queued to settle's own address, as
-// enqueue would have: settle is idempotent on the order number.
+// rainReceipts keeps the receipts of rain packets, the wallet's tokens.
+func rainReceipts(rcs []receipt.Receipt) []receipt.Receipt {
+	out := rcs[:0]
+	for _, rc := range rcs {
+		if rc.Kind == campaign.KindRain {
+			out = append(out, rc)
+		}
+	}
+	return out
+}
+
+// settleToken has settle take a token's order, as of its reservation, as
+// enqueue would have (payment.Closer.SettleOrder).
 func (f *Function) settleToken(ctx context.Context, rc receipt.Receipt, token string) error {
-	e := events.OrderQueued(events.OrderQueuedData{ClaimID: rc.TokenID, CampaignID: rc.CampaignID, UserID: rc.UserID,
+	return f.payments.SettleOrder(ctx, events.OrderQueuedData{ClaimID: rc.TokenID, CampaignID: rc.CampaignID, UserID: rc.UserID,
 		OrderNo: rc.OrderNo, Token: token}, rc.ReservedAt)
-	plane.Mark(&e, f.cfg.Plane)
-	return f.cfg.Settle.Send(ctx, e)
 }
 
 // presentBody is the body of POST /v1/wallet/tokens.
@@ -288,7 +297,10 @@ func (f *Function) orderOfToken(ctx context.Context, tokenID string) (presented,
 	var state string
 	err := f.cfg.DB.QueryRow(ctx, `SELECT order_no, token_id, state, amount, settled_at FROM orders WHERE token_id = $1`, tokenID).
 		Scan(&p.OrderNo, &p.ClaimID, &state, &p.Amount, &p.SettledAt)
+	if err != nil {
+		return presented{}, err
+	}
 	p.SettledAt = p.SettledAt.UTC()
-	p.State = map[string]string{"reserved": pending.StateSettled, "paid": pending.StatePaid, "released": pending.StateReleased}[state]
-	return p, err
+	p.State = pending.StateOf(state)
+	return p, nil
 }

@@ -47,11 +47,13 @@ type Order struct {
 }
 
 // SlotList is every stock slot the order holds, in order.
-func (o Order) SlotList() []int { return slotList(o.FirstSlot, o.Qty, o.Slots) }
+func (o Order) SlotList() []int { return Slots(o.FirstSlot, o.Qty, o.Slots) }
 
-// slotList is an order's slots: the list it took when it took slots given
-// back, else qty of them from first.
-func slotList(first, qty int, slots []int) []int {
+// Slots lists the stock slots an order or a reservation holds: the list it
+// took when it took slots given back, else qty of them from first. It is
+// exported so the stages that see a reservation before it is an order
+// (enqueue pricing a rain's packets) read its slots the way the ledger will.
+func Slots(first, qty int, slots []int) []int {
 	if len(slots) > 0 {
 		return slots
 	}

@@ -33,7 +33,7 @@ type Settled struct {
 }
 
 // SlotList is the order's slots, listed.
-func (s Settled) SlotList() []int { return slotList(s.FirstSlot, s.Qty, s.Slots) }
+func (s Settled) SlotList() []int { return Slots(s.FirstSlot, s.Qty, s.Slots) }
 
 // SettledOrders returns every settled order of a campaign not released, in
 // one read.
@@ -86,7 +86,7 @@ type Recorded struct {
 func (o Recorded) Live() bool { return o.State != StateReleased }
 
 // SlotList is the order's slots, listed.
-func (o Recorded) SlotList() []int { return slotList(o.FirstSlot, o.Qty, o.Slots) }
+func (o Recorded) SlotList() []int { return Slots(o.FirstSlot, o.Qty, o.Slots) }
 
 // Orders returns every order of a campaign, released ones too, in one read.
 func (r *Reader) Orders(ctx context.Context, campaignID string) ([]Recorded, error) {

@@ -27,8 +27,14 @@ import (
 	"github.com/surgekit/surge/shared/stock"
 )
 
-// ErrNoOrder: a settled claim's record holds no order number.
-var ErrNoOrder = errors.New("claim has no order number")
+// Errors of a Closer.
+var (
+	// ErrNoOrder: a settled claim's record holds no order number.
+	ErrNoOrder = errors.New("claim has no order number")
+	// ErrNoSettle: the Closer has no settle address (Config.Settle), so it
+	// cannot force a settlement.
+	ErrNoSettle = errors.New("no settle address")
+)
 
 // Sender delivers one event and returns nil only on a 2xx answer
 // (fn.Sink).
@@ -134,10 +140,24 @@ func (c *Closer) Settle(ctx context.Context, claimID string) bool {
 	if err != nil || rec.Token == "" || rec.OrderNo == "" {
 		return false
 	}
-	e := events.OrderQueued(events.OrderQueuedData{ClaimID: claimID, CampaignID: rec.CampaignID, UserID: rec.UserID,
-		OrderNo: rec.OrderNo, Token: rec.Token}, time.Now())
+	return c.SettleOrder(ctx, events.OrderQueuedData{ClaimID: claimID, CampaignID: rec.CampaignID, UserID: rec.UserID,
+		OrderNo: rec.OrderNo, Token: rec.Token}, time.Now()) == nil
+}
+
+// SettleOrder sends order d, as of at, to settle directly: the order.queued
+// enqueue would have sent, marked on the Closer's plane. It is the one place
+// that event is built outside enqueue, so a forced settlement (a payment, a
+// repair, a withdrawal, a presented token) is the event settle expects.
+// Settle is idempotent on the order number, so sending it again is safe; a
+// refusal is settle's answer (fn.Refused). With no settle address it
+// returns ErrNoSettle.
+func (c *Closer) SettleOrder(ctx context.Context, d events.OrderQueuedData, at time.Time) error {
+	if c.cfg.Settle == nil {
+		return ErrNoSettle
+	}
+	e := events.OrderQueued(d, at)
 	plane.Mark(&e, c.cfg.Plane)
-	return c.cfg.Settle.Send(ctx, e) == nil
+	return c.cfg.Settle.Send(ctx, e)
 }
 
 // announce marks e on the Closer's plane, signs it and publishes it.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -102,14 +103,25 @@ func before(a, b Entry) bool {
 	return a.OrderNo < b.OrderNo
 }
 
+// StateOf is the state an order shows as, given its state in PostgreSQL
+// (ledger.StateReserved, StatePaid, StateReleased): a reserved order has
+// settled and awaits payment, a paid or released one is that. The claim
+// states of a settled claim (claim.Settled, Paid, Released) are spelled the
+// same, so query answers a claim from its order with this too.
+func StateOf(orderState string) string {
+	switch orderState {
+	case ledger.StatePaid:
+		return StatePaid
+	case ledger.StateReleased:
+		return StateReleased
+	}
+	return StateSettled
+}
+
 func fromOrder(o Order) Entry {
 	at := o.SettledAt
-	state := StateSettled
-	if o.State == StatePaid || o.State == StateReleased {
-		state = o.State
-	}
 	return Entry{
-		OrderNo: o.OrderNo, State: state, Kind: o.Kind, ClaimID: o.TokenID, CampaignID: o.CampaignID, SKU: o.SKU,
+		OrderNo: o.OrderNo, State: StateOf(o.State), Kind: o.Kind, ClaimID: o.TokenID, CampaignID: o.CampaignID, SKU: o.SKU,
 		Seq: o.Seq, Qty: o.Qty, FirstSlot: o.FirstSlot, Amount: o.Amount,
 		ReservedAt: o.ReservedAt, PayBy: o.PayBy, SettledAt: &at, PaidAt: o.PaidAt, ReleasedAt: o.ReleasedAt,
 	}

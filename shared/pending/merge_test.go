@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surgekit/surge/shared/ledger"
 	"github.com/surgekit/surge/shared/receipt"
 )
 
@@ -92,4 +93,20 @@ func TestMergeNeverLosesOrDoublesAWin(t *testing.T) {
 func closed(o Order, state string) Order {
 	o.State = state
 	return o
+}
+
+func TestStateOf(t *testing.T) {
+	tests := []struct {
+		orderState string
+		want       string
+	}{
+		{ledger.StateReserved, StateSettled},
+		{ledger.StatePaid, StatePaid},
+		{ledger.StateReleased, StateReleased},
+	}
+	for _, tt := range tests {
+		if got := StateOf(tt.orderState); got != tt.want {
+			t.Errorf("StateOf(%q) = %q, want %q", tt.orderState, got, tt.want)
+		}
+	}
 }
