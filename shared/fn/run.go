@@ -66,6 +66,7 @@ type host struct {
 	f        Function
 	handler  http.Handler
 	pprof    bool // serve net/http/pprof under /debug/pprof/
+	metrics  *metrics
 	draining atomic.Bool
 }
 
@@ -74,7 +75,7 @@ func newHost(log *slog.Logger, f Function, opts ...Option) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &host{log: log, f: f, handler: handler}
+	h := &host{log: log, f: f, handler: handler, metrics: newMetrics()}
 	for _, o := range opts {
 		o(h)
 	}
@@ -91,7 +92,8 @@ func (h *host) routes() http.Handler {
 	if h.pprof {
 		ServePprof(mux)
 	}
-	mux.Handle("/", h.handler)
+	mux.Handle("GET /metrics", h.metrics.handler())
+	mux.Handle("/", h.metrics.instrument(h.handler))
 	return mux
 }
 
