@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/surgekit/surge/local/baseline"
 	"github.com/surgekit/surge/local/crowd"
 )
 
@@ -114,18 +115,31 @@ func loop(rate float64) string {
 	return "closed"
 }
 
-// crowdFigures are a crowd's throughputs as figures to pair, named
-// prefix+accepted, decided, decided.win, decided.sold_out and settled.
+// crowdThroughputs are the figures of a crowd through the gateway (the
+// sale's chain.*, the rain's rain.*): each name's suffix, its unit, the
+// baseline it is read against and the limit that baseline stands for.
+var crowdThroughputs = []struct {
+	suffix, unit, baseline, limit string
+	rate                          func(crowd.Throughput) float64
+}{
+	{"accepted", "claim", baseline.NameHTTP, "an HTTP request answered", func(t crowd.Throughput) float64 { return t.AcceptedPerSec }},
+	{"decided", "claim", baseline.NameBroker, "one broker hop (claim.requested to prededuct)",
+		func(t crowd.Throughput) float64 { return t.DecidedPerSec }},
+	{"decided.win", "claim", baseline.NameBroker, "one broker hop", func(t crowd.Throughput) float64 { return t.Win.DecidedPerSec }},
+	{"decided.sold_out", "claim", baseline.NameBroker, "one broker hop", func(t crowd.Throughput) float64 { return t.SoldOut.DecidedPerSec }},
+	{"settled", "order", baseline.NameBroker, "three broker hops (requested, reserved, queued)",
+		func(t crowd.Throughput) float64 { return t.SettledPerSec }},
+}
+
+// crowdFigures are a crowd's throughputs as figures to pair, each named
+// prefix + its suffix.
 func crowdFigures(prefix string, res *crowd.Result) []figure {
 	if res == nil {
 		return nil
 	}
-	t := res.Throughput
-	return []figure{
-		{prefix + "accepted", "claim", t.AcceptedPerSec},
-		{prefix + "decided", "claim", t.DecidedPerSec},
-		{prefix + "decided.win", "claim", t.Win.DecidedPerSec},
-		{prefix + "decided.sold_out", "claim", t.SoldOut.DecidedPerSec},
-		{prefix + "settled", "order", t.SettledPerSec},
+	out := make([]figure, len(crowdThroughputs))
+	for i, c := range crowdThroughputs {
+		out[i] = figure{prefix + c.suffix, c.unit, c.rate(res.Throughput)}
 	}
+	return out
 }

@@ -20,31 +20,35 @@ type Ratio struct {
 	Limit         string  `json:"limit"`      // what the baseline stands for
 }
 
+// pairing is a figure, its baseline, and the limit the baseline stands for.
+type pairing struct{ figure, baseline, limit string }
+
 // pairs names each figure's baseline: the physical limit here of what the
 // figure's work passes through.
-var pairs = []struct{ figure, baseline, limit string }{
+var pairs = slices.Concat([]pairing{
 	{baseline.NameRedisDeductPipelined, baseline.NameRedisDeduct, "pipelining's gain over one script call per round trip"},
 	{baseline.NameCloudEvents, baseline.NameHTTP, "the CloudEvents binding's cost over bare HTTP"},
 	{StagePrededuct, baseline.NameRedisDeduct, "one pre-deduct script call per event, unpipelined"},
 	{StageEnqueue, baseline.NameCloudEvents, "a CloudEvent received and answered"},
 	{StageSettle, baseline.NamePostgresInsert, "batched idempotent insert of order rows"},
-	{ChainAccepted, baseline.NameHTTP, "an HTTP request answered"},
-	{ChainDecided, baseline.NameBroker, "one broker hop (claim.requested to prededuct)"},
-	{ChainDecidedWin, baseline.NameBroker, "one broker hop"},
-	{ChainDecidedSoldOut, baseline.NameBroker, "one broker hop"},
-	{ChainSettled, baseline.NameBroker, "three broker hops (requested, reserved, queued)"},
+}, crowdPairs(chainPrefix), []pairing{
 	{ClickWinGateway, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickWinCaptcha, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickSoldOutGateway, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickSoldOutCaptcha, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickLimitedGateway, ClickBare, "an HTTP request answered, same lean client"},
 	{ClickLimitedCaptcha, ClickBare, "an HTTP request answered, same lean client"},
-	{RainAccepted, baseline.NameHTTP, "an HTTP request answered"},
-	{RainDecided, baseline.NameBroker, "one broker hop (claim.requested to prededuct)"},
-	{RainDecidedWin, baseline.NameBroker, "one broker hop"},
-	{RainDecidedSoldOut, baseline.NameBroker, "one broker hop"},
-	{RainSettled, baseline.NameBroker, "three broker hops (requested, reserved, queued)"},
+}, crowdPairs(rainPrefix), []pairing{
 	{WalletRead, ClickBare, "an HTTP request answered, same lean client"},
+})
+
+// crowdPairs are the pairings of a crowd's figures named with prefix.
+func crowdPairs(prefix string) []pairing {
+	out := make([]pairing, len(crowdThroughputs))
+	for i, c := range crowdThroughputs {
+		out[i] = pairing{prefix + c.suffix, c.baseline, c.limit}
+	}
+	return out
 }
 
 // figure is a measured rate under its name.
