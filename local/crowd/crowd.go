@@ -1,11 +1,12 @@
 // Package crowd is the flash-sale load generator: a crowd of distinct users
 // (a JWT each) clicking on one SKU of a sale campaign, or grabbing the
-// packets of a rain, through the public API, answering the captcha where the campaign asks for one, double-clicking
-// and retrying like real users, either open loop (arrivals at a target rate)
-// or closed loop (a fixed number of workers as fast as the engine answers).
-// Every accepted claim is long-polled to its final state; Run reports throughput,
-// latency percentiles, errors by status, a per-second series and the
-// invariants checked through the public API at the end.
+// packets of a rain, through the public API, answering the captcha where
+// the campaign asks for one, double-clicking and retrying like real users,
+// either open loop (arrivals at a target rate) or closed loop (a fixed
+// number of workers as fast as the engine answers). Every accepted claim is
+// long-polled to its final state; Run reports throughput, latency
+// percentiles, errors by status, a per-second series and the invariants
+// checked through the public API at the end.
 //
 // It drives any deployment by URL: the local engine (make up, make bench)
 // or a Knative one.
