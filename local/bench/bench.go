@@ -81,6 +81,11 @@ type Config struct {
 	Only         []string  // the steps to run (Step…); empty runs them all
 	Log          io.Writer // progress, one line per step; nil discards
 
+	// Deploy starts a further engine on the same servers with env added to
+	// every function's environment, for a step that compares two settings
+	// (the observability step); nil skips such steps (-url).
+	Deploy func(ctx context.Context, env []string) (d Deployment, stop func(), err error)
+
 	// Shadow runs every campaign of the click phase and the crowds on the
 	// shadow plane, with shadow users (-shadow): a live deployment's real
 	// traffic, stock, orders and statistics are not touched.
@@ -102,14 +107,17 @@ type Report struct {
 	Bots *BotFlood `json:"bots,omitempty"`
 	// Rain is a crowd grabbing a rain's packets, and its winners reading
 	// their wallets.
-	Rain     *RainPhase         `json:"rain,omitempty"`
-	CrowdCPU map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
-	Broker   []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd
-	Stalls   []Stall            `json:"stalls,omitempty"`            // triggers that delivered nothing while events waited
-	Ratios   []Ratio            `json:"ratios"`
-	Hotspots []Hotspot          `json:"hotspots,omitempty"` // for figures below half their baseline
-	Skipped  []string           `json:"skipped,omitempty"`  // what was not measured, and why
-	Seconds  float64            `json:"seconds"`
+	Rain *RainPhase `json:"rain,omitempty"`
+	// Observability is the crowd's CPU per claim with metrics, traces and
+	// logs off and on.
+	Observability *ObservabilityCost `json:"observability,omitempty"`
+	CrowdCPU      map[string]float64 `json:"crowd_cpu_seconds,omitempty"` // per process, during the crowd
+	Broker        []BrokerSample     `json:"broker,omitempty"`            // each trigger's delivery state, every second of the crowd
+	Stalls        []Stall            `json:"stalls,omitempty"`            // triggers that delivered nothing while events waited
+	Ratios        []Ratio            `json:"ratios"`
+	Hotspots      []Hotspot          `json:"hotspots,omitempty"` // for figures below half their baseline
+	Skipped       []string           `json:"skipped,omitempty"`  // what was not measured, and why
+	Seconds       float64            `json:"seconds"`
 }
 
 // Failed reports whether an invariant of the crowd run did not hold: the
@@ -122,6 +130,9 @@ func (r Report) Failed() []crowd.Check {
 	}
 	if r.Rain != nil {
 		crowds = append(crowds, r.Rain.Crowd)
+	}
+	if o := r.Observability; o != nil {
+		crowds = append(append(crowds, o.Off...), o.On...)
 	}
 	for _, c := range crowds {
 		if c != nil {
@@ -140,6 +151,8 @@ const (
 	StepOpenCrowd = "open-crowd"
 	StepBots      = "bots"
 	StepRain      = "rain"
+	// StepObservability is the cost of metrics, traces and logs.
+	StepObservability = "observability"
 )
 
 // Steps are the names of the steps, in order.
@@ -159,11 +172,12 @@ type step struct {
 
 func (r *runner) steps() []step {
 	return []step{{StepBaselines, r.baselines}, {StepStages, r.stages}, {StepClick, r.click}, {StepCrowd, r.crowd},
-		{StepOpenCrowd, r.openCrowd}, {StepBots, r.bots}, {StepRain, r.rain}}
+		{StepOpenCrowd, r.openCrowd}, {StepBots, r.bots}, {StepRain, r.rain},
+		{StepObservability, r.observability}}
 }
 
 // Run measures the baselines, the stages, the click phase, the crowds, the
-// bot flood and the rain, in that order (the click phase leaves a drained engine to
+// bot flood, the rain and the cost of observability, in that order (the click phase leaves a drained engine to
 // the crowd), then pairs each figure with its baseline. An error means the
 // run could not be made; a failed invariant is in Report.Failed.
 func Run(ctx context.Context, cfg Config) (Report, error) {

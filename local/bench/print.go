@@ -52,6 +52,9 @@ func Print(w io.Writer, rep Report) error {
 	if rep.Rain != nil {
 		printRain(w, rep.Rain)
 	}
+	if rep.Observability != nil {
+		printObservability(w, rep.Observability)
+	}
 	printHotspots(w, rep.Hotspots)
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(w, "not measured: %s\n", s)
@@ -75,6 +78,26 @@ func printRain(w io.Writer, ph *RainPhase) {
 			r.Name, c.Counts.Winners, count(r.AnsweredPerSecond), millis(r.Latency.P50), millis(r.Latency.P99),
 			r.RatioToBare, ClickBare, micros(*r), statuses(r.Statuses))
 	}
+}
+
+// printObservability writes each round's CPU per claim and the cost.
+func printObservability(w io.Writer, o *ObservabilityCost) {
+	fmt.Fprintf(w, "\nOBSERVABILITY (metrics, traces of every claim to a collector, event logs): server CPU per claim\n")
+	for i := range o.Off {
+		fmt.Fprintf(w, "  round %d: off %.0f µs, on %.0f µs\n", i+1, o.Off[i].ServerCPUPerClaimMicros, o.On[i].ServerCPUPerClaimMicros)
+	}
+	fmt.Fprintf(w, "  mean: off %.0f µs, on %.0f µs: on costs %.2f× off (the goal: within 1.10); the collector took %d exports, %s bytes\n",
+		o.CPUPerClaimOff, o.CPUPerClaimOn, o.Ratio, o.TraceExports, count(float64(o.TraceBytes)))
+	crowds := append(append([]*crowd.Result{}, o.Off...), o.On...)
+	held := 0
+	for _, c := range crowds {
+		if len(c.Failed()) > 0 {
+			printInvariants(w, c)
+			continue
+		}
+		held++
+	}
+	fmt.Fprintf(w, "  invariants: all held in %d of the %d crowds\n", held, len(crowds))
 }
 
 // printCrowdRun writes one crowd's counts, latencies and server CPU.

@@ -184,27 +184,19 @@ func startLocal(ctx context.Context, root, out string, cfg *bench.Config) (stop 
 	return func() { e.Stop(); stopAll() }, nil
 }
 
+// engineEnv is the environment every engine of make bench adds to its
+// functions'. Every simulated user clicks from this host's loopback,
+// through the gateway: one client IP, so the per-IP limit is off by
+// default (the per-user one, which the click phase stays under, still runs
+// on every click; the bot step sets both on its own campaigns). The crowd
+// answers captchas at once, as the engine tests do.
+var engineEnv = []string{"SURGE_LIMIT_IP_PER_SEC=0", "SURGE_CAPTCHA_MIN_AGE=0s"}
+
 func startEngine(ctx context.Context, root, bin, state string, set *servers.Set, log *slog.Logger, cfg *bench.Config) (*engine.Engine, error) {
-	const name = "surge"
-	if _, err := set.Postgres.CreateDatabase(ctx, name); err != nil {
-		return nil, err
-	}
-	if err := set.MinIO.CreateBucket(ctx, name); err != nil {
-		return nil, err
-	}
-	deps := engine.Deps{RedisURL: set.Redis.URL(), KeyPrefix: name, DatabaseURL: set.Postgres.URL(name),
-		S3Endpoint: set.MinIO.Endpoint(), S3AccessKey: servers.MinIOUser, S3SecretKey: servers.MinIOPassword, S3Bucket: name}
-	secrets := engine.NewSecrets()
 	if err := engine.Build(ctx, root, bin); err != nil {
 		return nil, err
 	}
-	// Every simulated user clicks from this host's loopback, through the
-	// gateway: one client IP, so the per-IP limit is off by default (the
-	// per-user one, which the click phase stays under, still runs on every
-	// click; the bot step sets both on its own campaigns). The crowd answers
-	// captchas at once, as the engine tests do.
-	e, err := engine.Start(ctx, engine.Config{Root: root, BinDir: bin, StateDir: state, Deps: deps, Secrets: secrets,
-		Profiling: true, Log: log, Env: []string{"SURGE_LIMIT_IP_PER_SEC=0", "SURGE_CAPTCHA_MIN_AGE=0s"}})
+	e, deps, secrets, err := launch(ctx, root, bin, state, set, log, "surge", true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +206,35 @@ func startEngine(ctx context.Context, root, bin, state string, set *servers.Set,
 	cfg.BrokerStats = e.BrokerURL() + "/debug/triggers"
 	cfg.ServerCPU = crowd.ChildrenCPU
 	cfg.CPUByCommand = func() (map[string]time.Duration, error) { return crowd.CPUByCommand(os.Getpid()) }
+	deployed := 0
+	cfg.Deploy = func(ctx context.Context, env []string) (bench.Deployment, func(), error) {
+		deployed++
+		name := fmt.Sprintf("surge%d", deployed)
+		e, _, secrets, err := launch(ctx, root, bin, filepath.Join(state, name), set, log, name, false, env)
+		if err != nil {
+			return bench.Deployment{}, nil, err
+		}
+		return bench.Deployment{Gateway: e.URL(), AdminToken: secrets.AdminToken, JWTSecret: secrets.JWTSecret}, e.Stop, nil
+	}
 	return e, nil
+}
+
+// launch starts an engine of the built binaries on a database, bucket and
+// key prefix of its own, named name, with env added to engineEnv.
+func launch(ctx context.Context, root, bin, state string, set *servers.Set, log *slog.Logger, name string, profiling bool,
+	env []string) (*engine.Engine, engine.Deps, engine.Secrets, error) {
+	if _, err := set.Postgres.CreateDatabase(ctx, name); err != nil {
+		return nil, engine.Deps{}, engine.Secrets{}, err
+	}
+	if err := set.MinIO.CreateBucket(ctx, name); err != nil {
+		return nil, engine.Deps{}, engine.Secrets{}, err
+	}
+	deps := engine.Deps{RedisURL: set.Redis.URL(), KeyPrefix: name, DatabaseURL: set.Postgres.URL(name),
+		S3Endpoint: set.MinIO.Endpoint(), S3AccessKey: servers.MinIOUser, S3SecretKey: servers.MinIOPassword, S3Bucket: name}
+	secrets := engine.NewSecrets()
+	e, err := engine.Start(ctx, engine.Config{Root: root, BinDir: bin, StateDir: state, Deps: deps, Secrets: secrets,
+		Profiling: profiling, Log: log, Env: append(append([]string{}, engineEnv...), env...)})
+	return e, deps, secrets, err
 }
 
 // keepLogs moves the processes' logs of the scratch state to <out>/logs,

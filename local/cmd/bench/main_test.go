@@ -54,7 +54,8 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 		"CLICK PHASE", "  " + bench.ClickBare + " ", "  " + bench.ClickWinGateway + " ", "  " + bench.ClickWinCaptcha + " ",
 		"  " + bench.ClickSoldOutGateway + " ", "  " + bench.ClickSoldOutCaptcha + " ", "  " + bench.ClickLimitedGateway + " ",
 		"  " + bench.ClickLimitedCaptcha + " ", "drain after " + bench.ClickWinCaptcha, "BOT FLOOD", "users behind one IP",
-		"RAIN of 4000 cents", "  " + bench.RainSettled + " ", bench.WalletRead + " by the 40 winners"} {
+		"RAIN of 4000 cents", "  " + bench.RainSettled + " ", bench.WalletRead + " by the 40 winners",
+		"OBSERVABILITY", "round 2: off"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout.String())
 		}
@@ -65,6 +66,7 @@ func TestBenchStartsItsOwnEngine(t *testing.T) {
 			len(rep.Baselines), len(rep.Stages), rep.Crowd != nil, len(rep.Ratios))
 	}
 	checkRain(t, rep.Rain)
+	checkObservability(t, rep.Observability)
 	checkClick(t, rep.Click)
 	checkBots(t, rep.Bots)
 	if len(rep.Broker) == 0 || len(rep.Broker[0].Triggers) == 0 {
@@ -252,5 +254,20 @@ func TestParse(t *testing.T) {
 				t.Errorf("parse(%v) size = %+v; want %+v", tc.args, got.size, tc.want)
 			}
 		})
+	}
+}
+
+// checkObservability wants both rounds each way, every crowd's invariants
+// held, a cost figure, and spans received while observability was on.
+func checkObservability(t *testing.T, o *bench.ObservabilityCost) {
+	t.Helper()
+	if o == nil || len(o.Off) != 2 || len(o.On) != 2 {
+		t.Fatalf("observability step: %+v; want 2 crowds off and 2 on", o)
+	}
+	if o.CPUPerClaimOff <= 0 || o.CPUPerClaimOn <= 0 || o.Ratio <= 0 {
+		t.Errorf("observability cost: off %.0f µs, on %.0f µs, ratio %.2f; want all measured", o.CPUPerClaimOff, o.CPUPerClaimOn, o.Ratio)
+	}
+	if o.TraceExports == 0 || o.TraceBytes == 0 {
+		t.Errorf("the collector took %d exports (%d bytes) while observability was on; want spans", o.TraceExports, o.TraceBytes)
 	}
 }

@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/surgekit/surge/local/crowd"
+)
+
+// Deployment is an engine a step starts for itself beside the run's own:
+// its gateway and the secrets that drive it.
+type Deployment struct {
+	Gateway, AdminToken, JWTSecret string
+}
+
+// Observability is what each process reports beyond its answers, as the
+// environment of an engine sets it: Prometheus metrics, OpenTelemetry
+// traces sent to a collector, and one log line per handled event.
+type Observability struct {
+	On bool
+	// TracesEndpoint is the OTLP/HTTP collector spans go to when On.
+	TracesEndpoint string
+}
+
+// Env is the environment that turns observability on or off in every
+// function. On: metrics (the default), every span of every claim sent to
+// TracesEndpoint, per-event log lines (the default, sampled under load).
+// Off: no request instrumentation nor store-latency hooks, no tracer, no
+// per-event lines.
+func (o Observability) Env() []string {
+	if !o.On {
+		return []string{"SURGE_METRICS=off", "SURGE_LOG_EVENTS=off", "OTEL_TRACES_EXPORTER=none"}
+	}
+	return []string{"SURGE_METRICS=on", "SURGE_LOG_EVENTS=on", "OTEL_TRACES_EXPORTER=otlp",
+		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT=" + o.TracesEndpoint,
+		"OTEL_TRACES_SAMPLER=parentbased_always_on"}
+}
+
+// ObservabilityCost is the observability step: the same crowd against
+// fresh engines with observability off and on, in turns, and what the
+// collector received while it was on.
+type ObservabilityCost struct {
+	Off []*crowd.Result `json:"off"`
+	On  []*crowd.Result `json:"on"`
+	// CPUPerClaimOff and On are the rounds' mean server CPU per claim (µs);
+	// Ratio is On / Off: the cost of observability, 1.10 for 10%.
+	CPUPerClaimOff float64 `json:"cpu_per_claim_off_us"`
+	CPUPerClaimOn  float64 `json:"cpu_per_claim_on_us"`
+	Ratio          float64 `json:"ratio"`
+	// TraceExports and TraceBytes are the OTLP requests the collector
+	// took while observability was on.
+	TraceExports int64 `json:"trace_exports"`
+	TraceBytes   int64 `json:"trace_bytes"`
+}
+
+// observabilityRounds is how many crowds run each way, in turns (off, on,
+// off, on): a drift of the machine during the step falls on both sides.
+const observabilityRounds = 2
+
+// observability runs a crowd of a quarter of Size.Users for a tenth of
+// them in units against a fresh engine with observability off, then one
+// with it on (spans to a collector this step serves), observabilityRounds
+// times, and compares the server CPU each claim cost.
+func (r *runner) observability(ctx context.Context) error {
+	if r.cfg.Deploy == nil {
+		r.skip(StepObservability, "no engine of its own can be started here (-url)")
+		return nil
+	}
+	col, err := startCollector()
+	if err != nil {
+		return err
+	}
+	defer col.Close()
+	users := max(r.cfg.Size.Users/4, 100)
+	cost := &ObservabilityCost{}
+	for round := 0; round < observabilityRounds; round++ {
+		for _, on := range []bool{false, true} {
+			res, err := r.observedCrowd(ctx, Observability{On: on, TracesEndpoint: col.URL()}, users)
+			if err != nil {
+				return err
+			}
+			if on {
+				cost.On = append(cost.On, res)
+			} else {
+				cost.Off = append(cost.Off, res)
+			}
+		}
+	}
+	cost.CPUPerClaimOff, cost.CPUPerClaimOn = meanCPUPerClaim(cost.Off), meanCPUPerClaim(cost.On)
+	cost.Ratio = ratioTo(cost.CPUPerClaimOn, cost.CPUPerClaimOff)
+	cost.TraceExports, cost.TraceBytes = col.exports.Load(), col.bytes.Load()
+	r.rep.Observability = cost
+	r.logf("observe  CPU per claim: %.0f µs off, %.0f µs on (%.2f×); the collector took %d exports, %d bytes",
+		cost.CPUPerClaimOff, cost.CPUPerClaimOn, cost.Ratio, cost.TraceExports, cost.TraceBytes)
+	return nil
+}
+
+// observedCrowd starts an engine with o's environment, sends users at it
+// as the sale's crowd goes, and stops it.
+func (r *runner) observedCrowd(ctx context.Context, o Observability, users int) (*crowd.Result, error) {
+	d, stop, err := r.cfg.Deploy(ctx, o.Env())
+	if err != nil {
+		return nil, fmt.Errorf("%s: start an engine: %w", StepObservability, err)
+	}
+	defer stop()
+	id, err := campaignID("observe-")
+	if err != nil {
+		return nil, err
+	}
+	r.logf("observe  observability %s: %d users for %d units", onOff(o.On), users, users/10)
+	res, err := crowd.Run(ctx, crowd.Config{
+		BaseURL: d.Gateway, AdminToken: d.AdminToken, JWTSecret: d.JWTSecret,
+		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1, Captcha: true, ExpectedCrowd: crowdBank(users)},
+		Users:    users, Concurrency: r.cfg.Size.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, AnswerDelay: r.cfg.AnswerDelay,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.logf("observe  observability %s: %.0f µs of server CPU per claim; %d invariants failed", onOff(o.On),
+		res.ServerCPUPerClaimMicros, len(res.Failed()))
+	return &res, nil
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+func meanCPUPerClaim(rs []*crowd.Result) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, r := range rs {
+		sum += r.ServerCPUPerClaimMicros
+	}
+	return sum / float64(len(rs))
+}
+
+// collector is the OTLP/HTTP endpoint the observed engines send spans to:
+// it takes every export and keeps only its count and size, as a collector
+// that forwards them would take them.
+type collector struct {
+	srv            *http.Server
+	addr           string
+	exports, bytes atomic.Int64
+}
+
+func startCollector() (*collector, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("trace collector: %w", err)
+	}
+	c := &collector{addr: ln.Addr().String()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, req *http.Request) {
+		n, _ := io.Copy(io.Discard, req.Body)
+		c.exports.Add(1)
+		c.bytes.Add(n)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK) // an empty ExportTraceServiceResponse: every span taken
+	})
+	c.srv = &http.Server{Handler: mux}
+	go func() { _ = c.srv.Serve(ln) }()
+	return c, nil
+}
+
+// URL is the base URL exporters take as OTEL_EXPORTER_OTLP_ENDPOINT.
+func (c *collector) URL() string { return "http://" + c.addr }
+
+func (c *collector) Close() { _ = c.srv.Close() }
