@@ -19,6 +19,7 @@ import (
 
 	"github.com/surgekit/surge/local/baseline"
 	"github.com/surgekit/surge/local/crowd"
+	"github.com/surgekit/surge/local/heartbeat"
 )
 
 // Size is how much load a run puts on.
@@ -188,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			r.skip(step.name, "not asked for (-only)")
 			continue
 		}
-		if err := step.run(ctx); err != nil {
+		if err := r.runStep(ctx, step); err != nil {
 			return r.rep, err
 		}
 	}
@@ -203,6 +204,22 @@ type runner struct {
 	cfg      Config
 	rep      Report
 	profiles map[string]observed // per run: what was seen of the processes during it
+}
+
+// stepBeat is how often a step says it still runs: a click window, a
+// drain or a baseline is silent for longer than that otherwise.
+const stepBeat = 15 * time.Second
+
+// runStep runs one step, saying on the log every stepBeat that it runs.
+func (r *runner) runStep(ctx context.Context, s step) error {
+	if r.cfg.Log == nil {
+		return s.run(ctx)
+	}
+	stop := heartbeat.Start(stepBeat, func(elapsed time.Duration) {
+		r.logf("%-8s still running, %v so far", s.name, elapsed)
+	})
+	defer stop()
+	return s.run(ctx)
 }
 
 func (r *runner) logf(format string, args ...any) {

@@ -133,7 +133,7 @@ func botCampaign(id string, users int, limits campaign.Limits, shadow bool) crow
 func (r *runner) botCrowd(ctx context.Context, c crowd.Campaign, users int, loopback, opened bool) (crowd.Result, error) {
 	cfg := crowd.Config{BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, Opened: opened, JWTSecret: r.cfg.JWTSecret,
 		Campaign: c, Users: users, UserPrefix: "legit-", Rate: botCrowdRate, Concurrency: r.cfg.Size.Concurrency,
-		DuplicateClickRatio: 0.05, RetryOn5xx: true, Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, AnswerDelay: r.cfg.AnswerDelay}
+		DuplicateClickRatio: 0.05, RetryOn5xx: true, Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, Progress: r.cfg.Log, AnswerDelay: r.cfg.AnswerDelay}
 	if loopback {
 		cfg.Sources = click.Loopback("127.4.0.1", crowdIPs)
 	}

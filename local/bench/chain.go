@@ -56,7 +56,7 @@ func (r *runner) crowd(ctx context.Context) error {
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
 		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: s.Stock, Limit: 1, Shadow: r.cfg.Shadow, Captcha: true, ExpectedCrowd: crowdBank(s.Users)},
 		Users:    s.Users, Rate: s.Rate, Concurrency: s.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
-		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, AnswerDelay: r.cfg.AnswerDelay,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, Progress: r.cfg.Log, AnswerDelay: r.cfg.AnswerDelay,
 	})
 	r.rep.Broker = stopWatch()
 	r.rep.Stalls = stalls(r.rep.Broker)
@@ -97,7 +97,7 @@ func (r *runner) openCrowd(ctx context.Context) error {
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
 		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1, Shadow: r.cfg.Shadow, Captcha: true, ExpectedCrowd: crowdBank(users)},
 		Users:    users, Rate: rate, Concurrency: r.cfg.Size.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
-		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, AnswerDelay: r.cfg.AnswerDelay,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, Progress: r.cfg.Log, AnswerDelay: r.cfg.AnswerDelay,
 	})
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ func (r *runner) rain(ctx context.Context) error {
 	res, err := crowd.Run(ctx, crowd.Config{
 		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret, Campaign: c, UserPrefix: "rain-",
 		Users: s.RainUsers, Concurrency: s.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
-		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, AnswerDelay: r.cfg.AnswerDelay,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, Progress: r.cfg.Log, AnswerDelay: r.cfg.AnswerDelay,
 	})
 	r.keepProfiles("rain", w)
 	if err != nil {

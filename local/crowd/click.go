@@ -77,6 +77,7 @@ func (r *runner) accept(c *click, body []byte) {
 	c.claimID = a.ClaimID
 	c.due = c.accepted
 	r.outstanding.Add(1)
+	r.taken.Add(1)
 	r.queue <- c
 }
 

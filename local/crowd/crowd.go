@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"runtime"
 	"time"
@@ -131,6 +132,11 @@ type Config struct {
 	ServerCPU func() (time.Duration, error)
 	// SkipChecks skips the invariant checks at the end.
 	SkipChecks bool
+	// Progress, when set, gets a line when each phase starts (warm-up,
+	// the clicks, the checks) and one every ProgressEvery (5s) while the
+	// crowd clicks: users arrived, claims accepted, claims not final yet.
+	Progress      io.Writer
+	ProgressEvery time.Duration
 }
 
 func (c *Config) fill() error {
@@ -168,6 +174,7 @@ func (c *Config) fill() error {
 	defDur(&c.PollInterval, 50*time.Millisecond)
 	defDur(&c.Timeout, 2*time.Minute)
 	defDur(&c.RequestTimeout, 30*time.Second)
+	defDur(&c.ProgressEvery, 5*time.Second)
 	if c.UserPrefix == "" {
 		c.UserPrefix = "u-"
 	}
@@ -190,6 +197,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	if cfg.AdminToken != "" && !cfg.Opened {
+		r.progressf("creating and warming up %s (a captcha campaign renders its challenge bank)", cfg.Campaign.ID)
 		if err := r.api.open(ctx, cfg.AdminToken, cfg.Campaign); err != nil {
 			return Result{}, err
 		}
@@ -214,6 +222,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.ServerCPUPerClaimMicros = res.ServerCPUSeconds * 1e6 / float64(n)
 	}
 	if !cfg.SkipChecks {
+		r.progressf("checking the invariants of %s through the public API", cfg.Campaign.ID)
 		res.Invariants = r.check(ctx)
 	}
 	return res, nil

@@ -59,6 +59,8 @@ type runner struct {
 
 	queue       chan *click
 	outstanding atomic.Int64 // accepted claims not yet final
+	arrived     atomic.Int64 // users who clicked
+	taken       atomic.Int64 // claims accepted (202)
 	fired       atomic.Bool
 	done        chan struct{}
 	doneOnce    sync.Once
@@ -110,6 +112,9 @@ func (r *runner) run(parent context.Context) error {
 			r.poll(ctx)
 		}()
 	}
+	r.progressf("%d users click on %s", r.cfg.Users, r.cfg.Campaign.ID)
+	reporting := r.reportEvery(ctx)
+	defer reporting()
 	if r.cfg.Rate > 0 {
 		r.openLoop(ctx)
 	} else {
@@ -131,6 +136,38 @@ func (r *runner) run(parent context.Context) error {
 }
 
 func (r *runner) finish() { r.doneOnce.Do(func() { close(r.done) }) }
+
+// progressf writes one line of progress, when the run has a Progress.
+func (r *runner) progressf(format string, args ...any) {
+	if r.cfg.Progress != nil {
+		fmt.Fprintf(r.cfg.Progress, "crowd    "+format+"\n", args...)
+	}
+}
+
+// reportEvery writes how far the run is every ProgressEvery until the
+// returned stop is called (or ctx ends).
+func (r *runner) reportEvery(ctx context.Context) (stop func()) {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	start := time.Now()
+	wg.Go(func() { // exits when stop is called or ctx ends
+		tick := time.NewTicker(r.cfg.ProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				r.progressf("%5.0fs: %d of %d users clicked, %d claims accepted, %d not final yet",
+					time.Since(start).Seconds(), r.arrived.Load(), r.cfg.Users, r.taken.Load(), r.outstanding.Load())
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
 
 // closedLoop: Concurrency workers take the users in turn, until ctx ends.
 func (r *runner) closedLoop(ctx context.Context) {
@@ -208,6 +245,7 @@ func sleep(ctx context.Context, d time.Duration) {
 // arrive is one user: a click, and a second one at the same time for the
 // double-clickers (user index spread evenly over the ratio).
 func (r *runner) arrive(ctx context.Context, u int) {
+	r.arrived.Add(1)
 	n := 1
 	if r.doubleClicks(u) {
 		n = 2

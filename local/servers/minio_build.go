@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/surgekit/surge/local/heartbeat"
 )
 
 // MinIO is pinned to one version, built from source once per machine.
@@ -57,7 +59,12 @@ func buildMinIO(ctx context.Context, log *slog.Logger, binDir, bin string) error
 	cmd := exec.CommandContext(ctx, goTool(), "install", MinIOModule+"@"+MinIOVersion)
 	cmd.Dir = os.TempDir() // outside any module or workspace
 	cmd.Env = append(os.Environ(), "GOBIN="+gobin, "GOWORK=off", "GOFLAGS=", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	stop := heartbeat.Start(15*time.Second, func(elapsed time.Duration) {
+		log.Info("still building MinIO", "elapsed", elapsed)
+	})
+	out, err := cmd.CombinedOutput()
+	stop()
+	if err != nil {
 		return fmt.Errorf("build minio: go install %s@%s: %w\n%s", MinIOModule, MinIOVersion, err, tailBytes(out, 4096))
 	}
 	if err := os.Rename(filepath.Join(gobin, "minio"), bin); err != nil {

@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
+
+	"github.com/surgekit/surge/local/heartbeat"
 )
 
 // errNoRedis is returned when redis-server is missing and cannot be installed.
@@ -34,7 +37,12 @@ func redisBinary(ctx context.Context, log *slog.Logger) (string, error) {
 			return nil
 		}
 		log.Info("installing redis-server with apt-get")
-		if err := aptInstall(ctx, aptGet); err != nil {
+		stop := heartbeat.Start(10*time.Second, func(elapsed time.Duration) {
+			log.Info("still installing redis-server with apt-get", "elapsed", elapsed)
+		})
+		err := aptInstall(ctx, aptGet)
+		stop()
+		if err != nil {
 			return fmt.Errorf("%w; %w", errNoRedis, err)
 		}
 		if bin, ok = findRedis(); !ok {

@@ -24,8 +24,9 @@ type Error struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
-	// RetryAfter, on a 429 or 503, is when to retry: Retry-After in whole
-	// seconds (at least 1) and Retry-After-Ms. Zero is one second.
+	// RetryAfter is when to retry: Retry-After in whole seconds (at least
+	// 1) and Retry-After-Ms. A 429 or 503 always carries them (zero is one
+	// second); another status only when RetryAfter is set (409 not_settled).
 	RetryAfter time.Duration `json:"-"`
 }
 
@@ -62,7 +63,7 @@ func WriteError(w http.ResponseWriter, err error) {
 	default:
 		apiErr = Errorf(http.StatusInternalServerError, "internal", "internal error")
 	}
-	if apiErr.Status == http.StatusServiceUnavailable || apiErr.Status == http.StatusTooManyRequests {
+	if apiErr.Status == http.StatusServiceUnavailable || apiErr.Status == http.StatusTooManyRequests || apiErr.RetryAfter > 0 {
 		writeRetryAfter(w.Header(), apiErr.RetryAfter)
 	}
 	WriteJSON(w, apiErr.Status, map[string]*Error{"error": apiErr})

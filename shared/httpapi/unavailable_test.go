@@ -89,3 +89,29 @@ func pgErr(addr string) error {
 	_, err := pgx.Connect(context.Background(), "postgres://u@"+addr+"/db?sslmode=disable&connect_timeout=1")
 	return fmt.Errorf("open: %w", err)
 }
+
+// TestWriteErrorRetryAfter: a 429 or 503 always tells when to retry; any
+// other status only when the error says so (409 not_settled).
+func TestWriteErrorRetryAfter(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       *httpapi.Error
+		wantAfter string
+	}{
+		{"503 without a delay", httpapi.Errorf(http.StatusServiceUnavailable, "overloaded", "busy"), "1"},
+		{"429 with 1.5s", httpapi.Errorf(http.StatusTooManyRequests, "rate_limited_user", "slow").WithRetryAfter(1500 * time.Millisecond), "2"},
+		{"409 with a delay", httpapi.Errorf(http.StatusConflict, "not_settled", "wait").WithRetryAfter(time.Second), "1"},
+		{"409 without", httpapi.Errorf(http.StatusConflict, "sold_out", "gone"), ""},
+		{"400", httpapi.Errorf(http.StatusBadRequest, "malformed_json", "bad"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			httpapi.WriteError(w, tt.err)
+			got, gotMs := w.Header().Get("Retry-After"), w.Header().Get("Retry-After-Ms")
+			if got != tt.wantAfter || (gotMs == "") != (tt.wantAfter == "") {
+				t.Fatalf("Retry-After %q, Retry-After-Ms %q; want %q", got, gotMs, tt.wantAfter)
+			}
+		})
+	}
+}
