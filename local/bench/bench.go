@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/surgekit/surge/local/baseline"
@@ -80,7 +81,7 @@ type Config struct {
 	CPUByCommand func() (map[string]time.Duration, error)
 	Dir          string    // scratch space and the profiles (<Dir>/profiles)
 	Only         []string  // the steps to run (Step…); empty runs them all
-	Log          io.Writer // progress, one line per step; nil discards
+	Log          io.Writer // progress: a line per run and a heartbeat per step; nil discards. Written from several goroutines, one line per Write
 
 	// Deploy starts a further engine on the same servers with env added to
 	// every function's environment, for a step that compares two settings
@@ -183,6 +184,9 @@ func (r *runner) steps() []step {
 // run could not be made; a failed invariant is in Report.Failed.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	begin := time.Now()
+	if cfg.Log != nil {
+		cfg.Log = &lockedWriter{w: cfg.Log}
+	}
 	r := &runner{cfg: cfg, rep: Report{Machine: ReadMachine(), Size: cfg.Size}}
 	for _, step := range r.steps() {
 		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, step.name) {
@@ -204,6 +208,19 @@ type runner struct {
 	cfg      Config
 	rep      Report
 	profiles map[string]observed // per run: what was seen of the processes during it
+}
+
+// lockedWriter serializes the writes of the steps, their heartbeats and
+// the crowds' progress to one log.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // stepBeat is how often a step says it still runs: a click window, a
