@@ -17,7 +17,7 @@ var chromiumPackage = aptPackage{
 }
 
 // chromiumNames are the programs that can run the browser tests, best first.
-var chromiumNames = []string{"chromium", "chromium-headless-shell", "headless_shell", "google-chrome", "google-chrome-stable", "chromium-browser"}
+var chromiumNames = []string{"chromium", "chromium-headless-shell", "headless_shell", "google-chrome", "google-chrome-stable", "chromium-browser", "chrome"}
 
 // Chromium finds a Chromium or Chrome binary for headless browser tests:
 // $SURGE_CHROMIUM when set, else the first of chromium,
