@@ -75,6 +75,7 @@ func New(d Deps) *Function {
 	f.mux.HandleFunc("GET /v1/campaigns/{id}/challenge-bank", f.admin(f.challengeBank))
 	f.mux.HandleFunc("GET /v1/campaigns/{id}", f.get)
 	f.mux.HandleFunc("GET /v1/campaigns/{id}/stock", f.stockView)
+	f.mux.HandleFunc("GET /v1/campaigns/{id}/stats", f.admin(f.campaignStats))
 	f.mux.HandleFunc("GET /v1/dead-letters", f.admin(f.deadLetters))
 	f.mux.HandleFunc("POST /v1/dead-letters/redrive", f.admin(f.redriveMany))
 	f.mux.HandleFunc("POST /v1/dead-letters/{id}/redrive", f.admin(f.redriveOne))

@@ -63,7 +63,9 @@ func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
 // Nothing is written or published unless every check before passed. A
 // retried click is replayed before the flag is read: a claim accepted
 // before the sale sold out keeps its 202, whatever it was decided.
-func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, error) {
+// Every click of a known campaign by an authenticated user is counted in
+// the campaign's statistics, accepted or refused by its error code.
+func (f *Function) claim(w http.ResponseWriter, r *http.Request) (_ Accepted, err error) {
 	user, err := f.user(r)
 	if err != nil {
 		return Accepted{}, err
@@ -72,6 +74,7 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 	if err != nil {
 		return Accepted{}, err
 	}
+	defer func() { f.d.Stats.Click(spec.ID, user, refusal(err)) }()
 	var body claimBody
 	if err := httpapi.DecodeJSON(w, r, &body); err != nil {
 		return Accepted{}, err
@@ -109,6 +112,20 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (Accepted, erro
 		}
 	}
 	return accepted(id), f.submit(ctx, claim.Record{ID: id, CampaignID: spec.ID, UserID: user, SKU: body.SKU, Qty: body.Qty})
+}
+
+// refusal is the statistics' name of a click's outcome: "" when it was
+// accepted, else its error code (internal for a failure of ours).
+func refusal(err error) string {
+	var apiErr *httpapi.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &apiErr):
+		return apiErr.Code
+	default:
+		return "internal"
+	}
 }
 
 func (f *Function) campaign(r *http.Request) (*campaign.Campaign, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/ratelimit"
 	"github.com/surgekit/surge/shared/soldout"
+	"github.com/surgekit/surge/shared/stats"
 )
 
 // Publisher sends an event to the broker; nil means the broker stored it.
@@ -38,6 +39,7 @@ type Deps struct {
 	Claims     *claim.Store
 	Sink       Publisher
 	SoldOut    *soldout.Board   // this instance's sold-out flags; main runs it
+	Stats      *stats.Counter   // the campaigns' click statistics; main runs it (nil: none)
 	Timeout    time.Duration    // deadline of one request's calls to Redis and the broker; 2s default
 	SpecTTL    time.Duration    // how long a campaign spec is cached; 1s default
 	Now        func() time.Time // time.Now when nil

@@ -13,6 +13,7 @@ import (
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/plane"
+	"github.com/surgekit/surge/shared/stats"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -49,6 +50,9 @@ type Function struct {
 type clients struct {
 	rdb      *redis.Client
 	deducter *stock.Deducter
+	stats    *stats.Counter
+	stop     context.CancelFunc // ends the statistics' flushing
+	flushed  chan struct{}      // closed once they flushed the last time
 }
 
 // errNotStarted: an event arrived before Start opened Redis (retried).
@@ -67,16 +71,23 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("prededuct start: %w", err)
 	}
-	f.clients.Store(&clients{rdb: rdb, deducter: stock.NewDeducter(rdb, keyspace.New(f.cfg.KeyPrefix))})
+	keys := keyspace.New(f.cfg.KeyPrefix)
+	c := &clients{rdb: rdb, deducter: stock.NewDeducter(rdb, keys), stats: stats.New(rdb, keys), flushed: make(chan struct{})}
+	var flushCtx context.Context
+	flushCtx, c.stop = context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(c.flushed); c.stats.Run(flushCtx, stats.Every) }() // ends with Stop
+	f.clients.Store(c)
 	return nil
 }
 
-// Stop closes the Redis client.
+// Stop flushes the statistics a last time and closes the Redis client.
 func (f *Function) Stop(context.Context) error {
 	c := f.clients.Swap(nil)
 	if c == nil {
 		return nil
 	}
+	c.stop()
+	<-c.flushed
 	if err := c.rdb.Close(); err != nil {
 		return fmt.Errorf("prededuct stop: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/plane"
+	"github.com/surgekit/surge/shared/stats"
 	"github.com/surgekit/surge/shared/stock"
 )
 
@@ -42,6 +43,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err != nil {
 		return nil, err
 	}
+	count(c.stats, d, dec, now)
 	return f.signed(reply(d, dec, now))
 }
 
@@ -63,6 +65,18 @@ func request(d events.ClaimRequestedData, now time.Time) stock.Request {
 	return stock.Request{
 		ClaimID: d.ClaimID, CampaignID: d.CampaignID, UserID: d.UserID,
 		SKU: d.SKU, Qty: d.Qty, Now: now, RequestedAt: d.RequestedAt,
+	}
+}
+
+// count adds a decision to the campaign's statistics: a win or a failure
+// by its reason, taken so long after the click. A claim decided before
+// (settled, released, refused by captcha) is not counted again.
+func count(s *stats.Counter, d events.ClaimRequestedData, dec stock.Decision, now time.Time) {
+	switch dec.State {
+	case claim.Reserved:
+		s.Decided(d.CampaignID, "", now.Sub(d.RequestedAt))
+	case claim.Rejected:
+		s.Decided(d.CampaignID, dec.Reason, now.Sub(d.RequestedAt))
 	}
 }
 

@@ -41,6 +41,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err := f.clear(ctx, r, settledAt); err != nil {
 		return nil, err
 	}
+	f.stats.Settled(d.CampaignID, settledAt.Sub(r.ReservedAt))
 	reply := events.OrderSettled(events.OrderSettledData{ClaimID: d.ClaimID, CampaignID: d.CampaignID,
 		UserID: d.UserID, OrderNo: d.OrderNo, SettledAt: settledAt.UTC()})
 	return &reply, nil

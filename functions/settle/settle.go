@@ -16,6 +16,7 @@ import (
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 	"github.com/surgekit/surge/shared/schema"
+	"github.com/surgekit/surge/shared/stats"
 )
 
 // Config is what the settle function needs; zero fields get defaults.
@@ -48,6 +49,9 @@ type Function struct {
 	sweeper   *sweeper
 	claims    *claim.Store
 	pending   *pending.Store
+	stats     *stats.Counter     // settlements counted; flushed while started
+	stopStats context.CancelFunc // ends the flushing, which closes statsDone
+	statsDone chan struct{}
 }
 
 // New returns the settle function; Start migrates the schema.
@@ -71,17 +75,23 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	}
 	f.committer = c
 	f.sweeper = newSweeper(f.claims, f.pending, f.cfg.Timeout)
+	f.stats, f.statsDone = stats.New(f.cfg.Redis, f.cfg.Keys), make(chan struct{})
+	var flushCtx context.Context
+	flushCtx, f.stopStats = context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(f.statsDone); f.stats.Run(flushCtx, stats.Every) }() // ends with Stop
 	return nil
 }
 
 // Stop writes the orders still queued and stops the committer, then the
-// Redis clean-up.
+// Redis clean-up, then flushes the statistics a last time.
 func (f *Function) Stop(context.Context) error {
 	if f.committer == nil {
 		return nil
 	}
 	err := f.committer.Close()
 	f.sweeper.close()
+	f.stopStats()
+	<-f.statsDone
 	return err
 }
 

@@ -244,6 +244,11 @@ func (c *apiCheck) campaigns(t *testing.T, now time.Time) {
 	c.must(t, http.StatusOK, "", call{method: "GET", path: "/v1/campaigns/api-sale/challenge-bank", bearer: c.admin, good: true})
 	c.must(t, http.StatusNotFound, "campaign_not_found", call{method: "GET", path: "/v1/campaigns/nothing-here/challenge-bank", bearer: c.admin, good: true})
 	c.must(t, http.StatusUnauthorized, "unauthorized", call{method: "GET", path: "/v1/campaigns/api-quiz/challenge-bank", bearer: bob})
+
+	c.must(t, http.StatusOK, "", call{method: "GET", path: "/v1/campaigns/api-sale/stats", bearer: c.admin, good: true})
+	c.must(t, http.StatusNotFound, "campaign_not_found", call{method: "GET", path: "/v1/campaigns/nothing-here/stats", bearer: c.admin, good: true})
+	c.must(t, http.StatusUnauthorized, "unauthorized", call{method: "GET", path: "/v1/campaigns/api-sale/stats", bearer: bob})
+	c.must(t, http.StatusBadRequest, "invalid_plane", call{method: "GET", path: "/v1/campaigns/api-sale/stats?plane=both", bearer: c.admin})
 }
 
 // challengesAndClaims: challenges, and clicks through the whole funnel.

@@ -29,6 +29,7 @@ func Routes() []Route {
 		{http.MethodPost, "/v1/campaigns/{id}/warmup", "admin"},
 		{http.MethodGet, "/v1/campaigns/{id}/stock", "admin"},
 		{http.MethodGet, "/v1/campaigns/{id}/challenge-bank", "admin"},
+		{http.MethodGet, "/v1/campaigns/{id}/stats", "admin"},
 		{http.MethodPost, "/v1/campaigns/{id}/challenges", "captcha"},
 		{http.MethodPost, "/v1/campaigns/{id}/claims", "captcha"},
 		{http.MethodGet, "/v1/claims/{id}", "query"},

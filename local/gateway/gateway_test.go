@@ -84,6 +84,7 @@ var api = []struct{ method, uri, service string }{
 	{http.MethodPost, "/v1/campaigns/double11/warmup", "admin"},
 	{http.MethodGet, "/v1/campaigns/double11/stock", "admin"},
 	{http.MethodGet, "/v1/campaigns/double11/challenge-bank", "admin"},
+	{http.MethodGet, "/v1/campaigns/double11/stats", "admin"},
 	{http.MethodPost, "/v1/campaigns/double11/challenges", "captcha"},
 	{http.MethodPost, "/v1/campaigns/double11/claims", "captcha"},
 	{http.MethodGet, "/v1/claims/double11.7f3a", "query"},

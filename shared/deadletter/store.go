@@ -117,3 +117,20 @@ func scan(row pgx.CollectableRow) (Letter, error) {
 		&l.ReceivedAt, &l.RedrivenAt, &l.RedriveCount, &l.Event)
 	return l, err
 }
+
+// Counts is how many dead letters a campaign has.
+type Counts struct {
+	Total   int `json:"total"`
+	Waiting int `json:"waiting"` // never redriven
+}
+
+const count = `SELECT count(*), count(*) FILTER (WHERE redriven_at IS NULL) FROM dead_letters WHERE campaign_id = $1`
+
+// Count counts campaign's dead letters.
+func (s *Store) Count(ctx context.Context, campaign string) (Counts, error) {
+	var c Counts
+	if err := s.pool.QueryRow(ctx, count, campaign).Scan(&c.Total, &c.Waiting); err != nil {
+		return Counts{}, fmt.Errorf("count dead letters of %s: %w", campaign, err)
+	}
+	return c, nil
+}

@@ -120,3 +120,25 @@ func TestListPagesByCursor(t *testing.T) {
 		t.Errorf("pages gave %q; want %q, each once", strings.Join(seen, " "), want)
 	}
 }
+
+func TestCount(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	for _, e := range []event.Event{dead(t, "sale1", "alice"), dead(t, "sale1", "bob"), dead(t, "sale1", "carol"), dead(t, "sale2", "alice")} {
+		if err := s.Put(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	letters, err := s.List(ctx, deadletter.Filter{Campaign: "sale1", Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkRedriven(ctx, letters[0].ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for campaign, want := range map[string]deadletter.Counts{"sale1": {Total: 3, Waiting: 2}, "sale2": {Total: 1, Waiting: 1}, "none": {}} {
+		if got, err := s.Count(ctx, campaign); err != nil || got != want {
+			t.Errorf("Count(%s) = %+v, %v; want %+v", campaign, got, err, want)
+		}
+	}
+}

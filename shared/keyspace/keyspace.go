@@ -4,7 +4,10 @@
 // slot. A prefix keeps deployments (and tests) apart on one server.
 package keyspace
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Space is a key prefix, "surge" unless configured.
 type Space struct{ prefix string }
@@ -133,6 +136,25 @@ func (c Campaign) BankFree() string    { return c.tag + ":bank:free" }
 func (c Campaign) BankLeases() string  { return c.tag + ":bank:leases" }
 func (c Campaign) BankHolders() string { return c.tag + ":bank:holders" }
 func (c Campaign) BankLock() string    { return c.tag + ":bank:lock" }
+
+// The statistics of a campaign (package stats owns them all): StatsDays
+// is the set of the UTC days (2006-01-02) counted; StatsDay the hash
+// counter → count of one day; StatsUsers and StatsUsersOn the
+// HyperLogLogs of the distinct users who clicked, over the campaign and
+// on one day; StatsSecond the hash of one second's live counters and
+// latency buckets, which expires after a few minutes.
+func (c Campaign) StatsDays() string              { return c.tag + ":stats:days" }
+func (c Campaign) StatsDay(day string) string     { return c.tag + ":stats:day:" + day }
+func (c Campaign) StatsUsers() string             { return c.tag + ":stats:users" }
+func (c Campaign) StatsUsersOn(day string) string { return c.tag + ":stats:users:" + day }
+func (c Campaign) StatsSecond(unix int64) string {
+	return c.tag + ":stats:second:" + strconv.FormatInt(unix, 10)
+}
+
+// ActiveUsers is the HyperLogLog of the users who clicked in any campaign
+// on one UTC day (package stats); its hash tag is {stats}, apart from
+// every campaign's.
+func (s Space) ActiveUsers(day string) string { return s.prefix + ":{stats}:active:" + day }
 
 // User keys, all in one slot.
 type User struct{ tag string }

@@ -29,7 +29,8 @@ func TestCampaignKeysShareOneSlot(t *testing.T) {
 			"Meta": c.Meta(), "Stock": c.Stock("phone-x"), "Held": c.Held(), "Wins": c.Wins(),
 			"Claim": c.Claim(keyspace.ClaimID("double11", "7f3a")), "Inflight": c.Inflight(), "Releasing": c.Releasing(), "RebuildLease": c.RebuildLease(), "Challenge": c.Challenge("ch-1"),
 			"BankAnswers": c.BankAnswers(), "BankFree": c.BankFree(), "BankLeases": c.BankLeases(), "BankHolders": c.BankHolders(), "BankLock": c.BankLock(),
-			"ClaimEvents": c.ClaimEvents(),
+			"ClaimEvents": c.ClaimEvents(), "StatsDays": c.StatsDays(), "StatsDay": c.StatsDay("2026-12-03"), "StatsUsers": c.StatsUsers(),
+			"StatsUsersOn": c.StatsUsersOn("2026-12-03"), "StatsSecond": c.StatsSecond(1796000000),
 		}
 		seen := make(map[string]string)
 		for name, key := range keys {
