@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/deadletter"
+	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 )
@@ -83,7 +84,7 @@ func New(d Deps) *Function {
 	return f
 }
 
-func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { fn.Serve(f.mux, w, r) }
 
 // admin lets only the operator through to h.
 func (f *Function) admin(h http.HandlerFunc) http.HandlerFunc {

@@ -15,6 +15,7 @@ import (
 	"github.com/surgekit/surge/shared/captcha"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/clientip"
+	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/plane"
@@ -92,7 +93,7 @@ func New(d Deps) *Function {
 	return f
 }
 
-func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { fn.Serve(f.mux, w, r) }
 
 // Ready answers whether Redis answers and the sold-out board listens.
 func (f *Function) Ready(ctx context.Context) (bool, error) {

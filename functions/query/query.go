@@ -16,6 +16,7 @@ import (
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/claimwatch"
 	"github.com/surgekit/surge/shared/eventsig"
+	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
@@ -103,7 +104,7 @@ func New(cfg Config) (*Function, error) {
 	return f, nil
 }
 
-func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) { fn.Serve(f.mux, w, r) }
 
 // Ready answers true while Redis and PostgreSQL answer.
 func (f *Function) Ready(ctx context.Context) (bool, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/surgekit/surge/shared/campaign"
+	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/httpapi"
 )
 
@@ -55,7 +56,7 @@ func newReportsAPI(f *Function) *reportsAPI {
 	return a
 }
 
-func (a *reportsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *reportsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) { fn.Serve(a.mux, w, r) }
 
 // run is POST /v1/campaigns/{id}/reconcile: a pass over that campaign
 // now, its report stored and its alerts raised like a tick's, answered.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -20,6 +21,7 @@ const MaxEventBytes = 1 << 20
 type eventHost struct {
 	fn  EventHandler
 	log *slog.Logger
+	obs *observer // its span and line; an outer host's when nested (inherited)
 }
 
 func (h *eventHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +39,16 @@ func (h *eventHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.rejectMalformed(w, err)
 		return
 	}
-	reply, err := h.fn.Handle(r.Context(), *e)
+	obs := inherited(r.Context(), h.obs)
+	if obs.off() {
+		reply, err := h.fn.Handle(r.Context(), *e)
+		h.respond(w, r, e, reply, err)
+		return
+	}
+	start := time.Now()
+	ctx, span := obs.startEvent(r.Context(), e)
+	reply, err := h.fn.Handle(ctx, *e)
+	obs.endEvent(ctx, span, e, reply, err, start)
 	h.respond(w, r, e, reply, err)
 }
 

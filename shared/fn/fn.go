@@ -48,13 +48,13 @@ type LivenessReporter interface {
 type Function any
 
 // handlerFor serves an EventHandler through the CloudEvents host and an
-// http.Handler as it is.
-func handlerFor(log *slog.Logger, f Function) (http.Handler, error) {
+// http.Handler as it is, each observed by obs.
+func handlerFor(log *slog.Logger, f Function, obs *observer) (http.Handler, error) {
 	switch f := f.(type) {
 	case EventHandler:
-		return &eventHost{fn: f, log: log}, nil
+		return &eventHost{fn: f, log: log, obs: obs}, nil
 	case http.Handler:
-		return f, nil
+		return obs.httpFunction(f), nil
 	default:
 		return nil, fmt.Errorf("function %T has neither Handle nor ServeHTTP", f)
 	}

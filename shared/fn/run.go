@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/surgekit/surge/shared/tracing"
 )
 
 // DrainTimeout bounds the graceful shutdown after SIGTERM.
@@ -35,7 +37,11 @@ func ListenAddress(getenv func(string) string) string {
 func Run(ctx context.Context, log *slog.Logger, f Function) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	h, err := newHost(log, f, WithPprof(PprofEnabled(os.Getenv)))
+	obs, err := observeFromEnv(ctx, log)
+	if err != nil {
+		return err
+	}
+	h, err := newHost(log, f, append(obs, WithPprof(PprofEnabled(os.Getenv)))...)
 	if err != nil {
 		return err
 	}
@@ -66,19 +72,23 @@ type host struct {
 	f        Function
 	handler  http.Handler
 	pprof    bool // serve net/http/pprof under /debug/pprof/
+	tracing  *tracing.Tracing
+	lines    *lineSampler
 	metrics  *metrics
 	draining atomic.Bool
 }
 
 func newHost(log *slog.Logger, f Function, opts ...Option) (*host, error) {
-	handler, err := handlerFor(log, f)
-	if err != nil {
-		return nil, err
-	}
-	h := &host{log: log, f: f, handler: handler, metrics: newMetrics()}
+	h := &host{log: log, f: f, metrics: newMetrics(), tracing: tracing.Off(),
+		lines: newLineSampler(log, DefaultLinesPerSecond, time.Now)}
 	for _, o := range opts {
 		o(h)
 	}
+	handler, err := handlerFor(log, f, newObserver(log, h.tracing, h.lines))
+	if err != nil {
+		return nil, err
+	}
+	h.handler = handler
 	return h, nil
 }
 
@@ -134,6 +144,7 @@ func (h *host) drain(srv *http.Server, f Function) error {
 	if s, ok := f.(Stopper); ok {
 		err = errors.Join(err, s.Stop(ctx))
 	}
+	err = errors.Join(err, h.stopObserving(ctx))
 	h.log.Info("stopped")
 	return err
 }
@@ -169,7 +180,7 @@ func Handler(log *slog.Logger, f Function, opts ...Option) (http.Handler, error)
 // and exits 1, after logging why, when run fails.
 func Main(function string, run func(ctx context.Context, log *slog.Logger) error) {
 	log := NewLogger(function)
-	if err := run(context.Background(), log); err != nil {
+	if err := run(withName(context.Background(), function), log); err != nil {
 		log.Error("stopped", "error", err.Error())
 		os.Exit(1)
 	}

@@ -9,8 +9,12 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/surgekit/surge/shared/cebinary"
+	"github.com/surgekit/surge/shared/tracing"
 )
 
 // sinkConns is how many idle keep-alive connections a Sink keeps to the
@@ -57,8 +61,28 @@ func NewSink(url string, opts ...SinkOption) (*Sink, error) {
 }
 
 // Send returns nil only when the broker acknowledged (stored) the event:
-// it answered 2xx. The caller's ctx bounds the whole exchange.
+// it answered 2xx. The caller's ctx bounds the whole exchange. When ctx
+// carries a span (the host's, of the event or request being handled),
+// the send is a child span of it, and the event carries the send's
+// context in its traceparent: e's context is shared with its copies, so
+// they see it too.
 func (s *Sink) Send(ctx context.Context, e event.Event) error {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return s.send(ctx, e)
+	}
+	tracer := trace.SpanFromContext(ctx).TracerProvider().Tracer(tracing.Scope)
+	ctx, span := tracer.Start(ctx, "send "+e.Type(), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("cloudevents.event_id", e.ID()), attribute.String("cloudevents.event_type", e.Type())))
+	defer span.End()
+	tracing.Inject(ctx, &e)
+	err := s.send(ctx, e)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
+}
+
+func (s *Sink) send(ctx context.Context, e event.Event) error {
 	req, err := cebinary.NewRequest(ctx, s.url, &e)
 	if err != nil {
 		return fmt.Errorf("send %s %s: encode: %w", e.Type(), e.ID(), err)

@@ -51,6 +51,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// outcomeNoter is the function host's response writer (shared/fn): it
+// puts the code of the error written in the request's log line and span.
+type outcomeNoter interface{ NoteOutcome(code string) }
+
 // WriteError writes err in the public error shape. An error that is not an
 // *Error is an internal one (its text is not shown to the client): 503
 // ErrStoreUnavailable when it says a store could not be reached, else 500.
@@ -62,6 +66,9 @@ func WriteError(w http.ResponseWriter, err error) {
 		apiErr = ErrStoreUnavailable
 	default:
 		apiErr = Errorf(http.StatusInternalServerError, "internal", "internal error")
+	}
+	if n, ok := w.(outcomeNoter); ok {
+		n.NoteOutcome(apiErr.Code)
 	}
 	if apiErr.Status == http.StatusServiceUnavailable || apiErr.Status == http.StatusTooManyRequests || apiErr.RetryAfter > 0 {
 		writeRetryAfter(w.Header(), apiErr.RetryAfter)
