@@ -257,9 +257,8 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// checkObservability wants both rounds each way and a cost figure. Spans
-// received while observability is on are not asked for yet: the functions
-// export none until traces land (issue 12).
+// checkObservability wants both rounds each way, a cost figure, and spans
+// received while observability was on.
 func checkObservability(t *testing.T, o *bench.ObservabilityCost) {
 	t.Helper()
 	if o == nil || len(o.Off) != 2 || len(o.On) != 2 {
@@ -267,5 +266,8 @@ func checkObservability(t *testing.T, o *bench.ObservabilityCost) {
 	}
 	if o.CPUPerClaimOff <= 0 || o.CPUPerClaimOn <= 0 || o.Ratio <= 0 {
 		t.Errorf("observability cost: off %.0f µs, on %.0f µs, ratio %.2f; want all measured", o.CPUPerClaimOff, o.CPUPerClaimOn, o.Ratio)
+	}
+	if o.TraceExports == 0 || o.TraceBytes == 0 {
+		t.Errorf("the collector took %d exports (%d bytes) while observability was on; want spans", o.TraceExports, o.TraceBytes)
 	}
 }
