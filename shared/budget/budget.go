@@ -15,6 +15,7 @@ package budget
 import (
 	"context"
 	"errors"
+	"github.com/surgekit/surge/shared/flush"
 	"sync"
 	"time"
 
@@ -67,21 +68,7 @@ func (c *Counter) Add(campaign string, budget, amount int64) {
 }
 
 // Run flushes every interval until ctx ends, then once more.
-func (c *Counter) Run(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			_ = c.Flush(flushCtx)
-			cancel()
-			return
-		case <-tick.C:
-			_ = c.Flush(ctx)
-		}
-	}
-}
+func (c *Counter) Run(ctx context.Context, every time.Duration) { flush.Every(ctx, every, c.Flush) }
 
 // Flush adds what this instance counted to each rain's total in Redis and
 // raises the thresholds the totals reached. What a failed write could not

@@ -17,6 +17,7 @@ package stats
 
 import (
 	"context"
+	"github.com/surgekit/surge/shared/flush"
 	"sync"
 	"time"
 
@@ -161,21 +162,7 @@ func (c *Counter) Settled(campaign string, latency time.Duration) {
 }
 
 // Run flushes every interval until ctx ends, then once more.
-func (c *Counter) Run(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			_ = c.Flush(flushCtx)
-			cancel()
-			return
-		case <-tick.C:
-			_ = c.Flush(ctx)
-		}
-	}
-}
+func (c *Counter) Run(ctx context.Context, every time.Duration) { flush.Every(ctx, every, c.Flush) }
 
 // Flush writes what was counted since the last flush in one pipeline. The
 // counting goes on meanwhile: the batch is swapped out under the lock,

@@ -34,7 +34,7 @@ func read(t *testing.T, c *Counter, campaign string) Report {
 	return r
 }
 
-func flush(t *testing.T, c *Counter) {
+func mustFlush(t *testing.T, c *Counter) {
 	t.Helper()
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatalf("Flush: %v", err)
@@ -66,8 +66,8 @@ func TestTwoInstancesAddUp(t *testing.T) {
 	b.Decided("sale", "sold_out", time.Millisecond)
 	a.Settled("sale", time.Second)
 	b.Settled("sale", time.Second)
-	flush(t, a)
-	flush(t, b)
+	mustFlush(t, a)
+	mustFlush(t, b)
 	r := read(t, a, "sale")
 	want := Tally{Users: 40, Clicks: 63, Accepted: 60, Rejected: map[string]int64{"rate_limited": 1, "sold_out": 2},
 		Wins: 14, Failures: map[string]int64{"sold_out": 1}, Settlements: 2}
@@ -102,11 +102,11 @@ func TestDistinctUsersWithinError(t *testing.T) {
 		a.Click("sale", u, "")
 		b.Click("sale", u, "limit_reached")
 		if i%5000 == 0 {
-			flush(t, a)
+			mustFlush(t, a)
 		}
 	}
-	flush(t, a)
-	flush(t, b)
+	mustFlush(t, a)
+	mustFlush(t, b)
 	r := read(t, a, "sale")
 	if r.Totals.Clicks != 2*users {
 		t.Errorf("clicks = %d; want %d", r.Totals.Clicks, 2*users)
@@ -176,8 +176,8 @@ func TestLive(t *testing.T) {
 		b.Decided("sale", "", 1500*time.Millisecond) // bucket 1000..2000ms
 		b.Settled("sale", 70*time.Millisecond)
 	}
-	flush(t, a)
-	flush(t, b)
+	mustFlush(t, a)
+	mustFlush(t, b)
 	l, err := ReadLive(context.Background(), a.rdb, a.keys, "sale", base.Add(5*time.Second+settled), 5)
 	if err != nil {
 		t.Fatal(err)
