@@ -100,14 +100,20 @@ func New(rdb redis.UniversalClient, keys keyspace.Space) *Counter {
 // Date is the UTC day t counts on, as the statistics name it.
 func Date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
+// slots are the day and the second of campaign that a count made now
+// goes to.
+func (c *Counter) slots(campaign string) (day, second) {
+	now := c.now()
+	return day{campaign, Date(now)}, second{campaign, now.Unix()}
+}
+
 // Click counts one click of user on campaign: accepted when refusal is
 // empty, else refused for that reason (an error code of the API).
 func (c *Counter) Click(campaign, user, refusal string) {
 	if c == nil {
 		return
 	}
-	now := c.now()
-	d, s := day{campaign, Date(now)}, second{campaign, now.Unix()}
+	d, s := c.slots(campaign)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	add(c.due.days, d, Clicks, 1)
@@ -133,8 +139,7 @@ func (c *Counter) Decided(campaign, reason string, latency time.Duration) {
 	if c == nil {
 		return
 	}
-	now := c.now()
-	d, s := day{campaign, Date(now)}, second{campaign, now.Unix()}
+	d, s := c.slots(campaign)
 	field := Wins
 	if reason != "" {
 		field = failed + reason
@@ -152,8 +157,7 @@ func (c *Counter) Settled(campaign string, latency time.Duration) {
 	if c == nil {
 		return
 	}
-	now := c.now()
-	d, s := day{campaign, Date(now)}, second{campaign, now.Unix()}
+	d, s := c.slots(campaign)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	add(c.due.days, d, Settlements, 1)
