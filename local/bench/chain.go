@@ -52,12 +52,7 @@ func (r *runner) crowd(ctx context.Context) error {
 	if r.cfg.BrokerStats != "" {
 		stopWatch = watchBroker(ctx, r.cfg.BrokerStats, time.Second)
 	}
-	res, err := crowd.Run(ctx, crowd.Config{
-		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
-		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: s.Stock, Limit: 1, Shadow: r.cfg.Shadow, Captcha: true, ExpectedCrowd: crowdBank(s.Users)},
-		Users:    s.Users, Rate: s.Rate, Concurrency: s.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
-		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, Progress: r.cfg.Log, AnswerDelay: r.cfg.AnswerDelay,
-	})
+	res, err := crowd.Run(ctx, r.saleCrowd(id, s.Users, s.Stock, s.Rate))
 	r.rep.Broker = stopWatch()
 	r.rep.Stalls = stalls(r.rep.Broker)
 	r.keepProfiles("chain", w)
@@ -93,12 +88,7 @@ func (r *runner) openCrowd(ctx context.Context) error {
 		return err
 	}
 	r.logf("crowd    open loop: %d users for %d units at %.0f arrivals/s", users, users/10, rate)
-	res, err := crowd.Run(ctx, crowd.Config{
-		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
-		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1, Shadow: r.cfg.Shadow, Captcha: true, ExpectedCrowd: crowdBank(users)},
-		Users:    users, Rate: rate, Concurrency: r.cfg.Size.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
-		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, Progress: r.cfg.Log, AnswerDelay: r.cfg.AnswerDelay,
-	})
+	res, err := crowd.Run(ctx, r.saleCrowd(id, users, users/10, rate))
 	if err != nil {
 		return err
 	}
@@ -106,6 +96,19 @@ func (r *runner) openCrowd(ctx context.Context) error {
 	d := res.Latency.Decide
 	r.logf("crowd    open loop: decide p50 %.0f ms, p99 %.0f ms; %d invariants failed", d.P50, d.P99, len(res.Failed()))
 	return nil
+}
+
+// saleCrowd is a crowd of users through the run's gateway at a sale of
+// stock units of one SKU, limit 1, with captcha: 5% double clicks, 5xx
+// retried, open loop at rate arrivals/s (0: closed loop), progress on the
+// run's log.
+func (r *runner) saleCrowd(id string, users, stock int, rate float64) crowd.Config {
+	return crowd.Config{
+		BaseURL: r.cfg.Gateway, AdminToken: r.cfg.AdminToken, JWTSecret: r.cfg.JWTSecret,
+		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: stock, Limit: 1, Shadow: r.cfg.Shadow, Captcha: true, ExpectedCrowd: crowdBank(users)},
+		Users:    users, Rate: rate, Concurrency: r.cfg.Size.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
+		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, Progress: r.cfg.Log, AnswerDelay: r.cfg.AnswerDelay,
+	}
 }
 
 func loop(rate float64) string {

@@ -112,12 +112,10 @@ func (r *runner) observedCrowd(ctx context.Context, o Observability, users int) 
 		return nil, err
 	}
 	r.logf("observe  observability %s: %d users for %d units", onOff(o.On), users, users/10)
-	res, err := crowd.Run(ctx, crowd.Config{
-		BaseURL: d.Gateway, AdminToken: d.AdminToken, JWTSecret: d.JWTSecret,
-		Campaign: crowd.Campaign{ID: id, SKU: "sku-1", Stock: users / 10, Limit: 1, Captcha: true, ExpectedCrowd: crowdBank(users)},
-		Users:    users, Concurrency: r.cfg.Size.Concurrency, DuplicateClickRatio: 0.05, RetryOn5xx: true,
-		Timeout: crowdTimeout, ServerCPU: r.cfg.ServerCPU, AnswerDelay: r.cfg.AnswerDelay,
-	})
+	cfg := r.saleCrowd(id, users, users/10, 0)
+	cfg.BaseURL, cfg.AdminToken, cfg.JWTSecret = d.Gateway, d.AdminToken, d.JWTSecret
+	cfg.Campaign.Shadow = false // an engine of the step's own: nothing live to keep apart
+	res, err := crowd.Run(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
