@@ -69,9 +69,12 @@ func (b *Broker) setup(ctx context.Context, routes []route, pings []PingSource) 
 		}
 		b.pingers = append(b.pingers, pg)
 	}
-	ln, err := net.Listen("tcp", b.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	ln := b.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", b.cfg.Listen); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
 	}
 	b.listener = ln
 	return nil

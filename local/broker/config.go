@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -12,6 +13,9 @@ type Config struct {
 	// Listen is the ingress address (default 127.0.0.1:8080; port 0 picks one,
 	// see Broker.Addr).
 	Listen string
+	// Listener, when set, is used instead of listening on Listen (a socket
+	// the process inherited, see shared/socket).
+	Listener net.Listener
 	// StoreDir holds the JetStream file store (required).
 	StoreDir string
 	// TriggersDir holds the Trigger and PingSource manifests (default infra/knative/base).

@@ -91,23 +91,25 @@ func (e *Engine) start(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Join(e.cfg.StateDir, "logs"), 0o755); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	bound := make(map[string]*net.TCPListener)
 	for _, name := range Functions() {
-		addr, err := freeAddr()
+		ln, err := bind("127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		e.services[name] = "http://" + addr
+		bound[name] = ln
+		e.services[name] = "http://" + ln.Addr().String()
 	}
-	brokerAddr, err := freeAddr()
+	brokerLn, err := bind("127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	e.brokerURL = "http://" + brokerAddr
-	if err := e.launch("broker", "broker", e.brokerArgs(brokerAddr), os.Environ()); err != nil {
+	e.brokerURL = "http://" + brokerLn.Addr().String()
+	if err := e.launch("broker", "broker", brokerLn, e.brokerArgs(brokerLn.Addr().String()), os.Environ()); err != nil {
 		return err
 	}
 	for _, name := range Functions() {
-		if err := e.launch(name, name, nil, e.functionEnv(e.services[name])); err != nil {
+		if err := e.launch(name, name, bound[name], nil, e.functionEnv(e.services[name])); err != nil {
 			return err
 		}
 		if err := e.launchReplicas(name); err != nil {
@@ -123,12 +125,12 @@ func (e *Engine) start(ctx context.Context) error {
 // launchReplicas starts a function's instances beyond the first.
 func (e *Engine) launchReplicas(name string) error {
 	for i := 2; i <= e.cfg.Instances[name]; i++ {
-		addr, err := freeAddr()
+		ln, err := bind("127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		base := "http://" + addr
-		if err := e.launch(fmt.Sprintf("%s-%d", name, i), name, nil, e.functionEnv(base)); err != nil {
+		base := "http://" + ln.Addr().String()
+		if err := e.launch(fmt.Sprintf("%s-%d", name, i), name, ln, nil, e.functionEnv(base)); err != nil {
 			return err
 		}
 		e.replicas[name] = append(e.replicas[name], base)
@@ -136,11 +138,12 @@ func (e *Engine) launchReplicas(name string) error {
 	return nil
 }
 
-// launch runs process name from binary bin.
-func (e *Engine) launch(name, bin string, args, env []string) error {
+// launch runs process name from binary bin, serving on ln.
+func (e *Engine) launch(name, bin string, ln *net.TCPListener, args, env []string) error {
 	p := &process{
 		name: name, bin: filepath.Join(e.cfg.BinDir, bin), args: args, env: env,
 		logf: filepath.Join(e.cfg.StateDir, "logs", name+".log"), log: e.cfg.Log,
+		addr: ln.Addr().String(), bound: ln,
 	}
 	if err := p.start(); err != nil {
 		return err
@@ -237,10 +240,11 @@ func (e *Engine) startGateway(ctx context.Context) error {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	addr, err := reserve(addr)
+	ln, err := bind(addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("gateway listen: %w", err)
 	}
+	addr = ln.Addr().String()
 	args := []string{"-listen", addr}
 	for name, urls := range e.instances() {
 		for _, u := range urls {
@@ -250,7 +254,7 @@ func (e *Engine) startGateway(ctx context.Context) error {
 	if e.cfg.Profiling {
 		args = append(args, "-pprof")
 	}
-	if err := e.launch("gateway", "gateway", args, os.Environ()); err != nil {
+	if err := e.launch("gateway", "gateway", ln, args, os.Environ()); err != nil {
 		return err
 	}
 	e.gwURL = "http://" + addr
@@ -260,17 +264,6 @@ func (e *Engine) startGateway(ctx context.Context) error {
 		return fmt.Errorf("engine: gateway not routing (see %s): %w", e.procs["gateway"].logf, err)
 	}
 	return nil
-}
-
-// reserve turns a listen address with port 0 into a free one, and checks
-// a fixed one is free now.
-func reserve(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("gateway listen: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // URL is the gateway's base URL.
@@ -338,11 +331,17 @@ func (e *Engine) Stop() {
 	}
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// bind listens on addr (port 0 picks a free port) for a process the
+// engine starts: the engine binds every port itself and hands the socket
+// down (shared/socket), so no other program can take a port between its
+// pick and the process's start. Picking a free port, closing it and
+// letting the process bind it later lost that race once: two processes
+// got the same port, the readiness probe of one was answered by the
+// other, and the gateway sent admin's calls to the broker.
+func bind(addr string) (*net.TCPListener, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", fmt.Errorf("free port: %w", err)
+		return nil, fmt.Errorf("engine: listen on %s: %w", addr, err)
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return ln.(*net.TCPListener), nil
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/surgekit/surge/shared/socket"
 )
 
 // process runs one binary and restarts it when it dies, as Kubernetes
@@ -20,6 +23,12 @@ type process struct {
 	env  []string
 	logf string
 	log  *slog.Logger
+	// addr is where the process serves. The engine binds it and hands the
+	// socket down at each start: bound at the first, a new bind of addr
+	// after a crash (the port is free meanwhile, so calls to a dead
+	// process are refused, as to a crashed pod).
+	addr  string
+	bound *net.TCPListener
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -48,12 +57,24 @@ func (p *process) spawn() (*exec.Cmd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s log: %w", p.name, err)
 	}
+	defer out.Close() // the child holds its own descriptor
 	cmd := exec.Command(p.bin, p.args...)
-	cmd.Env = p.env
+	cmd.Env = append([]string{}, p.env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	ln := p.bound
+	p.bound = nil
+	if ln == nil {
+		if ln, err = bind(p.addr); err != nil {
+			return nil, fmt.Errorf("start %s: %w", p.name, err)
+		}
+	}
+	sock, err := socket.Pass(cmd, ln)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", p.name, err)
+	}
+	defer sock.Close()
 	err = cmd.Start()
-	out.Close() // the child holds its own descriptor
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", p.name, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -14,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/surgekit/surge/shared/socket"
 	"github.com/surgekit/surge/shared/tracing"
 )
 
@@ -50,9 +50,9 @@ func Run(ctx context.Context, log *slog.Logger, f Function) error {
 			return fmt.Errorf("start: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", ListenAddress(os.Getenv))
+	ln, err := socket.Listen(os.Getenv, ListenAddress(os.Getenv))
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	srv := &http.Server{Handler: h.routes(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)

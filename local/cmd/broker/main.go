@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/surgekit/surge/local/broker"
+	"github.com/surgekit/surge/shared/socket"
 )
 
 func main() {
@@ -34,6 +35,9 @@ func main() {
 func run(ctx context.Context, log *slog.Logger, args []string) error {
 	cfg, err := parseFlags(args)
 	if err != nil {
+		return err
+	}
+	if cfg.Listener, err = socket.Listen(os.Getenv, cfg.Listen); err != nil {
 		return err
 	}
 	b, err := broker.New(ctx, cfg, log)

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/surgekit/surge/local/gateway"
 	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/socket"
 )
 
 func main() {
@@ -59,9 +59,9 @@ func run(ctx context.Context, log *slog.Logger, args []string) error {
 		mux.Handle("/", h)
 		h = mux
 	}
-	ln, err := net.Listen("tcp", opt.listen)
+	ln, err := socket.Listen(os.Getenv, opt.listen)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	stopped := context.AfterFunc(ctx, func() {
