@@ -40,6 +40,17 @@ type Deps struct {
 	// Mirror, on the shadow plane, is the real plane's campaigns: warm-up
 	// copies a campaign from there when this plane has none (nil: never).
 	Mirror *campaign.Store
+	// The dashboard's sources beyond Redis and PostgreSQL: the local
+	// broker's backlog (nil: not available) and the reconcile verdicts
+	// (nil: none shown).
+	Broker   *BrokerStats
+	Verdicts *Verdicts
+	// SessionTTL is how long a dashboard login lasts (12h default);
+	// FrameEvery how often the events stream sends a frame (1s); StreamFor
+	// how long one stream lasts before the browser reconnects (1m).
+	SessionTTL time.Duration
+	FrameEvery time.Duration
+	StreamFor  time.Duration
 }
 
 func (d *Deps) fill() {
@@ -58,19 +69,30 @@ func (d *Deps) fill() {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = 12 * time.Hour
+	}
+	if d.FrameEvery <= 0 {
+		d.FrameEvery = time.Second
+	}
+	if d.StreamFor <= 0 {
+		d.StreamFor = time.Minute
+	}
 }
 
 // Function serves the campaign calls of the public API.
 type Function struct {
-	d     Deps
-	stock *stockCache
-	mux   *http.ServeMux
+	d        Deps
+	stock    *stockCache
+	sessions sessions
+	mux      *http.ServeMux
 }
 
 // New returns the function, filling Deps defaults.
 func New(d Deps) *Function {
 	d.fill()
-	f := &Function{d: d, stock: newStockCache(d.StockTTL, d.Now), mux: http.NewServeMux()}
+	f := &Function{d: d, stock: newStockCache(d.StockTTL, d.Now), mux: http.NewServeMux(),
+		sessions: sessions{admin: d.Admin, ttl: d.SessionTTL, now: d.Now}}
 	f.mux.HandleFunc("POST /v1/campaigns", f.admin(f.create))
 	f.mux.HandleFunc("POST /v1/campaigns/{id}/warmup", f.admin(f.warmup))
 	f.mux.HandleFunc("GET /v1/campaigns/{id}/challenge-bank", f.admin(f.challengeBank))
@@ -80,6 +102,10 @@ func New(d Deps) *Function {
 	f.mux.HandleFunc("GET /v1/dead-letters", f.admin(f.deadLetters))
 	f.mux.HandleFunc("POST /v1/dead-letters/redrive", f.admin(f.redriveMany))
 	f.mux.HandleFunc("POST /v1/dead-letters/{id}/redrive", f.admin(f.redriveOne))
+	f.mux.HandleFunc("GET /dashboard", f.dashboard)
+	f.mux.HandleFunc("POST /dashboard/login", f.login)
+	f.mux.HandleFunc("GET /dashboard/campaigns", f.session(f.campaignList))
+	f.mux.HandleFunc("GET /dashboard/events", f.session(f.dashboardEvents))
 	f.mux.HandleFunc("/", httpapi.NotFound)
 	return f
 }

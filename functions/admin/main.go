@@ -1,6 +1,8 @@
 // Command admin serves the operator's calls (create a campaign, warm it
-// up, list and redrive dead letters) and the public campaign reads (static spec, live stock), on the
-// plane each request names (choosePlane).
+// up, list and redrive dead letters), the live dashboard (GET /dashboard,
+// behind a login with the admin token) and the public campaign reads
+// (static spec, live stock), on the plane each request names
+// (choosePlane).
 package main
 
 import (
@@ -33,6 +35,10 @@ type Config struct {
 	// OIDCTokenFile is the OIDC token sent to the broker with a redrive
 	// (SURGE_OIDC_TOKEN_FILE; /oidc/token on Knative); none when empty.
 	OIDCTokenFile string
+	// BrokerStatsURL is the local broker's GET /debug/triggers, the
+	// dashboard's backlog per stage (SURGE_BROKER_STATS_URL; the local
+	// engine sets it). On Knative there is none: "not available".
+	BrokerStatsURL string
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -41,7 +47,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{Env: env, AdminToken: getenv("SURGE_ADMIN_TOKEN"), JWTSecret: getenv("SURGE_JWT_SECRET"),
-		Sink: getenv("K_SINK"), OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE")}
+		Sink: getenv("K_SINK"), OIDCTokenFile: getenv("SURGE_OIDC_TOKEN_FILE"), BrokerStatsURL: getenv("SURGE_BROKER_STATS_URL")}
 	return cfg, connect.Require("SURGE_REDIS_URL", env.RedisURL, "SURGE_DATABASE_URL", env.DatabaseURL,
 		"SURGE_ADMIN_TOKEN", cfg.AdminToken, "SURGE_S3_BUCKET", env.S3Bucket, "K_SINK", cfg.Sink)
 }
@@ -70,7 +76,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	admin, users := auth.NewAdmin(cfg.AdminToken), auth.NewUsers([]byte(cfg.JWTSecret))
-	images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout)
+	objects := connect.S3(cfg.Env.S3)
+	images := captcha.NewObjects(objects, cfg.Env.S3Bucket, cfg.Env.Timeout)
+	brokerStats := NewBrokerStats(cfg.BrokerStatsURL, cfg.Env.Timeout)
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		if err := schema.Migrate(dial, pools[p]); err != nil {
 			return nil, err
@@ -79,7 +87,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 		d := Deps{
 			Log: log.With("plane", p.String()), Redis: rdb, Pool: pools[p], Campaigns: campaign.NewStore(pools[p]), Keys: keys,
 			Admin: admin, Bank: captcha.NewBank(rdb, keys, images.Under(p.ObjectPrefix())), Timeout: cfg.Env.Timeout,
-			Letters: deadletter.NewStore(pools[p]), Sink: sink,
+			Letters: deadletter.NewStore(pools[p]), Sink: sink, Broker: brokerStats,
+			Verdicts: NewVerdicts(objects, cfg.Env.S3Bucket, p.ObjectPrefix(), cfg.Env.Timeout),
 		}
 		if p == plane.Shadow {
 			d.Mirror = campaign.NewStore(pools[plane.Real])

@@ -50,6 +50,11 @@ func (f *Function) readStock(ctx context.Context, id string) (StockView, error) 
 	if err != nil {
 		return StockView{}, err
 	}
+	return f.viewOf(ctx, c)
+}
+
+// viewOf is campaign c's stock view, read from Redis now.
+func (f *Function) viewOf(ctx context.Context, c *campaign.Campaign) (StockView, error) {
 	left, _, err := stock.Remaining(ctx, f.d.Redis, f.d.Keys.Campaign(c.ID), skus(c))
 	if err != nil {
 		return StockView{}, err

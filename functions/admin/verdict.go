@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Verdict is the last reconcile pass over a campaign, from its report.
+type Verdict struct {
+	ReportKey  string    `json:"report_key"`
+	FinishedAt time.Time `json:"finished_at"`
+	Mismatch   bool      `json:"mismatch"`
+	Taken      int       `json:"taken"`
+	Accounted  int       `json:"accounted"`
+	Difference int       `json:"difference"`
+	Repairs    int       `json:"repairs"`
+	Rebuilt    bool      `json:"rebuilt"`
+}
+
+// passReport is the part of a reconcile report (functions/reconcile,
+// Report, written to S3 as reconcile/<UTC time>-<event id>.json) a
+// verdict is read from.
+type passReport struct {
+	Key        string    `json:"key"`
+	FinishedAt time.Time `json:"finished_at"`
+	Campaigns  []struct {
+		ID         string          `json:"campaign_id"`
+		Mismatch   bool            `json:"mismatch"`
+		Taken      int             `json:"taken"`
+		Accounted  int             `json:"accounted"`
+		Difference int             `json:"difference"`
+		Repairs    int             `json:"repairs"`
+		Rebuild    json.RawMessage `json:"rebuild"`
+	} `json:"campaigns"`
+}
+
+// reportStore is the part of the S3 client the verdicts read with.
+type reportStore interface {
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Verdicts keeps the last reconcile verdict of every campaign of a plane.
+// It reads the reports reconcile writes, only those newer than the last
+// it read (their keys sort by time), at most every verdictsEvery, and of
+// a long backlog of them only the newest maxNewReports.
+type Verdicts struct {
+	store   reportStore
+	bucket  string
+	prefix  string // <plane prefix>reconcile/
+	timeout time.Duration
+	now     func() time.Time
+
+	mu      sync.Mutex
+	checked time.Time
+	after   string // the newest report key read
+	last    map[string]Verdict
+}
+
+const (
+	verdictsEvery = 5 * time.Second
+	maxNewReports = 20
+)
+
+// NewVerdicts reads the reports under prefix (the plane's object prefix)
+// in bucket; nil when store is nil (no verdict is ever shown).
+func NewVerdicts(store reportStore, bucket, prefix string, timeout time.Duration) *Verdicts {
+	if store == nil {
+		return nil
+	}
+	return &Verdicts{store: store, bucket: bucket, prefix: prefix + "reconcile/", timeout: timeout,
+		now: time.Now, last: map[string]Verdict{}}
+}
+
+// of is campaign's last verdict, nil when none is known. A failed read
+// of the reports keeps the verdicts known so far.
+func (v *Verdicts) of(ctx context.Context, campaign string) *Verdict {
+	if v == nil {
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.now().Sub(v.checked) >= verdictsEvery {
+		v.checked = v.now()
+		_ = v.refresh(ctx)
+	}
+	if got, ok := v.last[campaign]; ok {
+		return &got
+	}
+	return nil
+}
+
+func (v *Verdicts) refresh(ctx context.Context) error {
+	keys, err := v.newKeys(ctx)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	slices.Sort(keys)
+	for _, key := range keys[max(len(keys)-maxNewReports, 0):] {
+		r, err := v.read(ctx, key)
+		if err != nil {
+			return err
+		}
+		for _, c := range r.Campaigns {
+			v.last[c.ID] = Verdict{ReportKey: key, FinishedAt: r.FinishedAt, Mismatch: c.Mismatch, Taken: c.Taken,
+				Accounted: c.Accounted, Difference: c.Difference, Repairs: c.Repairs,
+				Rebuilt: len(c.Rebuild) > 0 && string(c.Rebuild) != "null"}
+		}
+	}
+	v.after = keys[len(keys)-1]
+	return nil
+}
+
+// newKeys lists the report keys after the newest read.
+func (v *Verdicts) newKeys(ctx context.Context) ([]string, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(v.bucket), Prefix: aws.String(v.prefix)}
+	if v.after != "" {
+		in.StartAfter = aws.String(v.after)
+	}
+	pages := s3.NewListObjectsV2Paginator(v.store, in)
+	var keys []string
+	for pages.HasMorePages() {
+		page, err := v.page(ctx, pages)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
+}
+
+func (v *Verdicts) page(ctx context.Context, pages *s3.ListObjectsV2Paginator) (*s3.ListObjectsV2Output, error) {
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+	page, err := pages.NextPage(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list reconcile reports: %w", err)
+	}
+	return page, nil
+}
+
+func (v *Verdicts) read(ctx context.Context, key string) (passReport, error) {
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+	out, err := v.store.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(v.bucket), Key: aws.String(key)})
+	if err != nil {
+		return passReport{}, fmt.Errorf("get reconcile report %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	var r passReport
+	if err := json.NewDecoder(out.Body).Decode(&r); err != nil {
+		return passReport{}, fmt.Errorf("reconcile report %s: %w", key, err)
+	}
+	return r, nil
+}
