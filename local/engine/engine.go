@@ -196,6 +196,7 @@ func (e *Engine) functionEnv(base string) []string {
 		"SURGE_CAPTCHA_SECRET="+s.CaptchaSecret,
 		"SURGE_EVENT_KEY="+s.EventKey,
 		"SURGE_SETTLE_URL="+e.services["settle"],
+		"SURGE_BROKER_STATS_URL="+e.brokerURL+"/debug/triggers", // the dashboard's backlog per stage
 	)
 	if e.cfg.Profiling {
 		env = append(env, "SURGE_PPROF=true")

@@ -21,7 +21,9 @@ type Route struct {
 	Service string // the function (Knative Service) that serves it
 }
 
-// Routes is the public API v1 of DESIGN.md, as served today.
+// Routes is the public API v1 of DESIGN.md, as served today, and the
+// operator's dashboard (admin's pages under /dashboard, not part of the
+// API's description).
 func Routes() []Route {
 	return []Route{
 		{http.MethodPost, "/v1/campaigns", "admin"},
@@ -44,6 +46,10 @@ func Routes() []Route {
 		{http.MethodPost, "/v1/dead-letters/{id}/redrive", "admin"},
 		{http.MethodGet, "/v1/campaigns/{id}/reconcile", "reconcile"},
 		{http.MethodPost, "/v1/campaigns/{id}/reconcile", "reconcile"},
+		{http.MethodGet, "/dashboard", "admin"},
+		{http.MethodPost, "/dashboard/login", "admin"},
+		{http.MethodGet, "/dashboard/campaigns", "admin"},
+		{http.MethodGet, "/dashboard/events", "admin"},
 	}
 }
 

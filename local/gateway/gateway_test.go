@@ -99,6 +99,10 @@ var api = []struct{ method, uri, service string }{
 	{http.MethodPost, "/v1/dead-letters/42/redrive", "admin"},
 	{http.MethodGet, "/v1/campaigns/double11/reconcile?limit=5", "reconcile"},
 	{http.MethodPost, "/v1/campaigns/double11/reconcile", "reconcile"},
+	{http.MethodGet, "/dashboard", "admin"},
+	{http.MethodPost, "/dashboard/login", "admin"},
+	{http.MethodGet, "/dashboard/campaigns", "admin"},
+	{http.MethodGet, "/dashboard/events?campaign=double11", "admin"},
 }
 
 func TestEveryRouteReachesItsService(t *testing.T) {
