@@ -74,7 +74,8 @@ func newFixture(t *testing.T) *fixture {
 	broker := fntest.NewBroker(t)
 	letters := deadletter.NewStore(pool)
 	f := New(Deps{Log: log, Redis: rdb, Pool: pool, Campaigns: campaign.NewStore(pool), Keys: keys,
-		Admin: auth.NewAdmin(adminToken), Bank: bank, Now: c.Now, Letters: letters, Sink: broker.Sink})
+		Admin: auth.NewAdmin(adminToken), Bank: bank, Now: c.Now, Letters: letters, Sink: broker.Sink,
+		Verdicts: NewVerdicts(s3c, env.S3Bucket, "", 5*time.Second), FrameEvery: 100 * time.Millisecond})
 	h := fntest.Handler(t, f)
 	exec := func(sql string, args ...any) {
 		t.Helper()
