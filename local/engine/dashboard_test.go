@@ -78,6 +78,7 @@ func TestDashboardShowsTheSale(t *testing.T) {
 		backlog, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("backlog")))
 		t.Errorf("backlog panel %q; want the broker's triggers (prededuct among them): %v", backlog, err)
 	}
+	counters(t, tab, users/2, 0) // half the crowd in: the charts have a minute's shape
 	browser.Screenshot(t, tab, "dashboard")
 	wg.Wait()
 	if runErr != nil {
