@@ -159,6 +159,21 @@ func TestAdminCheck(t *testing.T) {
 	}
 }
 
+func TestAdminAccept(t *testing.T) {
+	a := auth.NewAdmin("s3cret")
+	for _, tc := range []struct {
+		tok string
+		ok  bool
+	}{{"s3cret", true}, {"s3cres", false}, {"s3c", false}, {"", false}, {"s3cret ", false}} {
+		if err := a.Accept(tc.tok); (err == nil) != tc.ok || (err != nil && !errors.Is(err, auth.ErrUnauthorized)) {
+			t.Errorf("Accept(%q) = %v; want ok=%v", tc.tok, err, tc.ok)
+		}
+	}
+	if err := auth.NewAdmin("").Accept(""); err == nil {
+		t.Error("Accept of an empty token with none configured = nil; want refused")
+	}
+}
+
 func TestValidUserID(t *testing.T) {
 	for id, want := range map[string]bool{
 		"alice": true, "user-17": true, "a@b.c": true, "": false, "a b": false,
