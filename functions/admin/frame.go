@@ -39,6 +39,9 @@ type Frame struct {
 	Backlog     Backlog           `json:"backlog"`
 	DeadLetters deadletter.Counts `json:"dead_letters"`
 	Reconcile   *Verdict          `json:"reconcile"` // null: no pass has seen the campaign yet
+	// ReconcileError says why the reports could not be read just now (the
+	// verdict shown is the last one read).
+	ReconcileError string `json:"reconcile_error,omitempty"`
 	// Switches is the degrade switches' hash as it is (field → value,
 	// with its version); empty when none is set.
 	Switches map[string]string `json:"switches"`
@@ -100,7 +103,9 @@ func (f *Function) frame(ctx context.Context, c *campaign.Campaign) (Frame, erro
 		return Frame{}, err
 	}
 	fr.Backlog = f.d.Broker.read(ctx)
-	fr.Reconcile = f.d.Verdicts.of(ctx, c.ID)
+	if fr.Reconcile, err = f.d.Verdicts.of(ctx, c.ID); err != nil {
+		fr.ReconcileError = "reports unavailable: " + err.Error()
+	}
 	return fr, nil
 }
 

@@ -47,7 +47,9 @@ type Deps struct {
 	Verdicts *Verdicts
 	// SessionTTL is how long a dashboard login lasts (12h default);
 	// FrameEvery how often the events stream sends a frame (1s); StreamFor
-	// how long one stream lasts before the browser reconnects (1m).
+	// how long one stream lasts before the browser reconnects (25s: under
+	// the admin Service's Knative timeoutSeconds, 30, which bounds a whole
+	// response, and well within the drain).
 	SessionTTL time.Duration
 	FrameEvery time.Duration
 	StreamFor  time.Duration
@@ -76,7 +78,7 @@ func (d *Deps) fill() {
 		d.FrameEvery = time.Second
 	}
 	if d.StreamFor <= 0 {
-		d.StreamFor = time.Minute
+		d.StreamFor = 25 * time.Second
 	}
 }
 

@@ -61,6 +61,7 @@ type Verdicts struct {
 	mu      sync.Mutex
 	checked time.Time
 	after   string // the newest report key read
+	failed  error  // of the last refresh
 	last    map[string]Verdict
 }
 
@@ -79,22 +80,23 @@ func NewVerdicts(store reportStore, bucket, prefix string, timeout time.Duration
 		now: time.Now, last: map[string]Verdict{}}
 }
 
-// of is campaign's last verdict, nil when none is known. A failed read
-// of the reports keeps the verdicts known so far.
-func (v *Verdicts) of(ctx context.Context, campaign string) *Verdict {
+// of is campaign's last verdict, nil when none is known, and the error
+// of the last read of the reports when it failed: the verdicts known so
+// far are kept meanwhile.
+func (v *Verdicts) of(ctx context.Context, campaign string) (*Verdict, error) {
 	if v == nil {
-		return nil
+		return nil, nil
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.now().Sub(v.checked) >= verdictsEvery {
 		v.checked = v.now()
-		_ = v.refresh(ctx)
+		v.failed = v.refresh(ctx)
 	}
 	if got, ok := v.last[campaign]; ok {
-		return &got
+		return &got, v.failed
 	}
-	return nil
+	return nil, v.failed
 }
 
 func (v *Verdicts) refresh(ctx context.Context) error {
