@@ -19,8 +19,8 @@ import (
 // login with the admin token, the campaign picked, and during a crowd the
 // clicks and wins counters on the page move, frame after frame of the
 // events stream (read twice, the second larger), the clicks per second and
-// the decision latency show, and so does the broker's backlog per stage. A
-// screenshot of it is saved.
+// the decision latency show, and so does the broker's backlog per stage;
+// the frames came steadily. A screenshot of it is saved.
 func TestDashboardShowsTheSale(t *testing.T) {
 	const stock, users = 5000, 600
 	e, env, secrets := suite.Start(t, engine.Config{Env: []string{"SURGE_LIMIT_IP_PER_SEC=0"}}) // every user is on loopback
@@ -80,6 +80,19 @@ func TestDashboardShowsTheSale(t *testing.T) {
 	}
 	counters(t, tab, users/2, 0) // half the crowd in: the charts have a minute's shape
 	browser.Screenshot(t, tab, "dashboard")
+	seen, err := chromedp.Run(tab, chromedp.Evaluate[struct {
+		Frames int     `json:"frames"`
+		MaxGap float64 `json:"maxGap"`
+	}](`window.surgeDashboard`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A frame a second; a stream that stopped (even one the browser
+	// reconnects to every StreamFor) leaves a far longer gap.
+	t.Logf("the page got %d frames, at most %.0f ms apart", seen.Frames, seen.MaxGap)
+	if seen.Frames < 5 || seen.MaxGap > 15000 {
+		t.Errorf("the page got %d frames, at most %.0f ms apart; want a steady stream, a frame a second", seen.Frames, seen.MaxGap)
+	}
 	wg.Wait()
 	if runErr != nil {
 		t.Fatal(runErr)
