@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/surgekit/surge/local/storefront"
 	"github.com/surgekit/surge/shared/httpapi"
 )
 
@@ -47,7 +48,9 @@ func Routes() []Route {
 	}
 }
 
-// New returns a handler proxying every route to its service. services maps
+// New returns a handler proxying every route to its service, and serving
+// the buyers' static page (local/storefront) at / and under /store/; the
+// page is not a route of the API, so it is not in Routes. services maps
 // a service to the base URLs of its instances; requests go round robin
 // across them, as a Kubernetes Service spreads them over its pods. The
 // transport sets no response timeout, and the server in front of it must
@@ -74,6 +77,11 @@ func New(services map[string][]string) (http.Handler, error) {
 		}
 		mux.Handle(r.Method+" "+r.Path, p)
 	}
+	store, err := storefront.New()
+	if err != nil {
+		return nil, err
+	}
+	store.Register(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
 	return mux, nil
 }
