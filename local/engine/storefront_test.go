@@ -32,7 +32,8 @@ const (
 // the challenge bank (the operator's access, as a load tool's), types it
 // as the buyer would, clicks Buy, and the page must show the win, then
 // the order, the same as GET /v1/orders gives the buyer. Screenshots of
-// the countdown and the win go to the test's artifact directory.
+// the countdown, the typed answer, the win and the order go to the
+// test's artifact directory (kept under -outputdir with -artifacts).
 func TestStorefrontWinsInABrowser(t *testing.T) {
 	s := startEngineWith(t, engine.Config{Env: []string{"SURGE_CAPTCHA_MIN_AGE=" + storeMinAge.String()}})
 	const id, sku, user = "store-teapot", "teapot", "ada"
@@ -64,12 +65,16 @@ func TestStorefrontWinsInABrowser(t *testing.T) {
 	shown := time.Now()
 	answer := s.answerOf(t, id, src)
 	time.Sleep(time.Until(shown.Add(storeMinAge + 500*time.Millisecond))) // a person's pace, past the minimum age
-	if err := chromedp.Do(ctx, chromedp.SendKeys("#answer", answer), chromedp.Click("#grab")); err != nil {
-		t.Fatalf("type the answer and click: %v", err)
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#answer", answer)); err != nil {
+		t.Fatalf("type the answer: %v", err)
+	}
+	browser.Screenshot(t, ctx, "answer")
+	if err := chromedp.Do(ctx, chromedp.Click("#grab")); err != nil {
+		t.Fatalf("click %s: %v", "#grab", err)
 	}
 
 	won := waitFor[string](t, ctx, "the win",
-		`document.getElementById("outcome").dataset.outcome === "won" && document.getElementById("outcome").textContent`)
+		`!document.getElementById("result").hidden && document.getElementById("outcome").dataset.outcome === "won" && document.getElementById("outcome").textContent`)
 	t.Logf("outcome: %q", won)
 	browser.Screenshot(t, ctx, "win")
 

@@ -358,7 +358,10 @@
         await sleep(retryAfter(res));
         continue;
       }
-      if (res.body.state !== store.claim.state) loadMine();
+      if (res.body.state !== store.claim.state) {
+        loadMine();
+        refreshStock();
+      }
       store.claim = res.body;
       showClaim(store.claim);
     }
