@@ -31,9 +31,10 @@ const (
 // challenge and shows its image; the test reads the image's answer from
 // the challenge bank (the operator's access, as a load tool's), types it
 // as the buyer would, clicks Buy, and the page must show the win, then
-// the order, the same as GET /v1/orders gives the buyer. Screenshots of
-// the countdown, the typed answer, the win and the order go to the
-// test's artifact directory (kept under -outputdir with -artifacts).
+// the order, the same as GET /v1/orders gives the buyer; Pay on the page
+// pays it. Screenshots of the countdown, the typed answer, the win, the
+// order and the payment go to the test's artifact directory (kept under
+// -outputdir with -artifacts).
 func TestStorefrontWinsInABrowser(t *testing.T) {
 	s := startEngineWith(t, engine.Config{Env: []string{"SURGE_CAPTCHA_MIN_AGE=" + storeMinAge.String()}})
 	const id, sku, user = "store-teapot", "teapot", "ada"
@@ -85,6 +86,15 @@ func TestStorefrontWinsInABrowser(t *testing.T) {
 		t.Fatalf("the page shows order %q; GET /v1/orders has %v", shownOrder, orders)
 	}
 	browser.Screenshot(t, ctx, "order")
+
+	if err := chromedp.Do(ctx, chromedp.Click(`#orders tbody tr[data-order] button`)); err != nil {
+		t.Fatalf("click Pay: %v", err)
+	}
+	waitFor[bool](t, ctx, "the order paid", `document.querySelector("#orders tbody tr[data-order]")?.dataset.state === "paid"`)
+	if got := s.api.orders(t, user)[shownOrder]; len(got) != 1 || got[0] != "paid" {
+		t.Fatalf("after Pay, GET /v1/orders has order %s %v; want paid", shownOrder, got)
+	}
+	browser.Screenshot(t, ctx, "paid")
 }
 
 // answerOf is the answer to the challenge whose image is at imageURL, from

@@ -415,7 +415,8 @@
     const rows = rain ? res.body.entries : res.body.orders;
     $("mine-summary").textContent = rain
       ? "Balance ¥" + money(res.body.balance) + " (¥" + money(res.body.pending) + " pending)"
-      : res.body.settled + " settled, " + res.body.pending + " pending, " + res.body.paid + " paid";
+      : rows.length + " orders: " + res.body.pending + " being written, " +
+        (res.body.settled - res.body.paid) + " awaiting payment, " + res.body.paid + " paid";
     const body = document.querySelector("#orders tbody");
     body.replaceChildren(...rows.map(orderRow));
     $("mine").hidden = rows.length === 0;
@@ -455,6 +456,10 @@
       const again = res.status === 0 || res.status === 503 || errorCode(res) === "not_settled";
       if (!again) {
         if (res.status !== 200) notice(errorMessage(res));
+        if (res.status === 200 && store.claim && store.claim.order_no === orderNo) {
+          store.claim.state = "paid";
+          showClaim(store.claim);
+        }
         return loadMine();
       }
       await sleep(retryAfter(res));
