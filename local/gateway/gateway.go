@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/surgekit/surge/local/storefront"
 	"github.com/surgekit/surge/shared/httpapi"
 )
 
@@ -51,7 +52,9 @@ func Routes() []Route {
 
 // New returns a handler proxying every route to its service, and serving
 // the gateway's own metrics on GET /metrics (outside the API v1: no
-// function sees it, see metrics). services maps
+// function sees it, see metrics) and the buyers' static page
+// (local/storefront) at / and under /store/; neither is a route of the
+// API, so neither is in Routes. services maps
 // a service to the base URLs of its instances; requests go round robin
 // across them, as a Kubernetes Service spreads them over its pods. The
 // transport sets no response timeout, and the server in front of it must
@@ -81,6 +84,11 @@ func New(services map[string][]string) (http.Handler, error) {
 		mux.Handle(pattern, m.instrument(pattern, p))
 	}
 	mux.Handle("GET /metrics", m.handler())
+	store, err := storefront.New()
+	if err != nil {
+		return nil, err
+	}
+	store.Register(mux)
 	mux.Handle("/", m.instrument(unmatched, http.HandlerFunc(httpapi.NotFound)))
 	return mux, nil
 }
