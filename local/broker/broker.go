@@ -22,6 +22,7 @@ type Broker struct {
 	cfg         Config
 	log         *slog.Logger
 	store       *store
+	hops        hops
 	listener    net.Listener
 	dispatchers []*dispatcher
 	pingers     []pinger
@@ -49,7 +50,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Broker{cfg: cfg, log: log, store: st}
+	b := &Broker{cfg: cfg, log: log, store: st, hops: newHops(cfg.Tracing)}
 	if err := b.setup(ctx, routes, pings); err != nil {
 		b.Close()
 		return nil, err
@@ -61,7 +62,7 @@ func (b *Broker) setup(ctx context.Context, routes []route, pings []PingSource) 
 	if err := b.startConsumers(ctx, routes); err != nil {
 		return err
 	}
-	ing := ingester{store: b.store}
+	ing := b.ingester()
 	for _, p := range pings {
 		pg, err := newPinger(p, b.cfg.Namespace, b.cfg.PingInterval, ing, b.log)
 		if err != nil {
@@ -79,6 +80,9 @@ func (b *Broker) setup(ctx context.Context, routes []route, pings []PingSource) 
 	b.listener = ln
 	return nil
 }
+
+// ingester stores events for ingress, pings and replies alike.
+func (b *Broker) ingester() ingester { return ingester{store: b.store, hops: b.hops} }
 
 // Addr is the ingress address, useful when Config.Listen used port 0.
 func (b *Broker) Addr() net.Addr { return b.listener.Addr() }

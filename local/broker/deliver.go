@@ -63,7 +63,10 @@ func (d *dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	if md, err := msg.Metadata(); err == nil {
 		attempt = md.NumDelivered
 	}
-	d.settle(ctx, msg, e, attempt, d.deliverCopies(ctx, e))
+	ctx, span := d.ing.hops.startDelivery(ctx, e, d.route, attempt)
+	res := d.deliverCopies(ctx, e)
+	d.settle(ctx, msg, e, attempt, res)
+	endDelivery(span, res)
 }
 
 // deliverCopies delivers e once (twice in duplicate mode, one after the
