@@ -22,6 +22,7 @@ type Broker struct {
 	cfg         Config
 	log         *slog.Logger
 	store       *store
+	metrics     *metrics
 	hops        hops
 	listener    net.Listener
 	dispatchers []*dispatcher
@@ -51,6 +52,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Broker, error) {
 		return nil, err
 	}
 	b := &Broker{cfg: cfg, log: log, store: st, hops: newHops(cfg.Tracing)}
+	b.metrics = newMetrics(b.Stats)
 	if err := b.setup(ctx, routes, pings); err != nil {
 		b.Close()
 		return nil, err
@@ -80,9 +82,6 @@ func (b *Broker) setup(ctx context.Context, routes []route, pings []PingSource) 
 	b.listener = ln
 	return nil
 }
-
-// ingester stores events for ingress, pings and replies alike.
-func (b *Broker) ingester() ingester { return ingester{store: b.store, hops: b.hops} }
 
 // Addr is the ingress address, useful when Config.Listen used port 0.
 func (b *Broker) Addr() net.Addr { return b.listener.Addr() }
