@@ -23,6 +23,7 @@ type Broker struct {
 	log         *slog.Logger
 	store       *store
 	metrics     *metrics
+	hops        hops
 	listener    net.Listener
 	dispatchers []*dispatcher
 	pingers     []pinger
@@ -50,7 +51,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Broker{cfg: cfg, log: log, store: st}
+	b := &Broker{cfg: cfg, log: log, store: st, hops: newHops(cfg.Tracing)}
 	b.metrics = newMetrics(b.Stats)
 	if err := b.setup(ctx, routes, pings); err != nil {
 		b.Close()

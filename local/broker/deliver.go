@@ -67,7 +67,10 @@ func (d *dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	if attempt > 1 {
 		d.metrics.redeliveries.Inc()
 	}
-	d.settle(ctx, msg, e, attempt, d.deliverCopies(ctx, e))
+	ctx, span := d.ing.hops.startDelivery(ctx, e, d.route, attempt)
+	res := d.deliverCopies(ctx, e)
+	d.settle(ctx, msg, e, attempt, res)
+	endDelivery(span, res)
 }
 
 // deliverCopies delivers e once (twice in duplicate mode, one after the

@@ -21,13 +21,22 @@ import (
 type ingester struct {
 	store   *store
 	metrics *metrics
+	hops    hops
 }
 
-func (b *Broker) ingester() ingester { return ingester{store: b.store, metrics: b.metrics} }
+func (b *Broker) ingester() ingester { return ingester{store: b.store, metrics: b.metrics, hops: b.hops} }
 
 // ingest validates e and stores it, deduplicated on source+id when dedup
-// is true. It returns once JetStream has acknowledged the event.
+// is true. It returns once JetStream has acknowledged the event. With
+// tracing on, storing is a span and e is stored carrying its context.
 func (g ingester) ingest(ctx context.Context, e *event.Event, dedup bool) error {
+	ctx, span := g.hops.startIngest(ctx, e)
+	err := g.put(ctx, e, dedup)
+	endIngest(span, err)
+	return err
+}
+
+func (g ingester) put(ctx context.Context, e *event.Event, dedup bool) error {
 	subject, err := subjectFor(e.Type())
 	if err != nil {
 		return err
