@@ -44,6 +44,9 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, err
 	}
 	count(c.stats, d, dec, now)
+	if dec.State == claim.Rejected {
+		fn.SetOutcome(ctx, dec.Reason) // the line says sold_out, not claim.rejected
+	}
 	return f.signed(reply(d, dec, now))
 }
 
