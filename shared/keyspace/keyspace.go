@@ -156,6 +156,13 @@ func (c Campaign) StatsSecond(unix int64) string {
 // every campaign's.
 func (s Space) ActiveUsers(day string) string { return s.prefix + ":{stats}:active:" + day }
 
+// Switches is the hash of the live degrade switches (package switches
+// owns it): the field "version" and one field per switch that is set, its
+// JSON value. Its hash tag is {switches}, apart from every campaign's and
+// user's; the shadow plane's is under the shadow prefix, so a load test's
+// switches never touch real traffic.
+func (s Space) Switches() string { return s.prefix + ":{switches}" }
+
 // User keys, all in one slot.
 type User struct{ tag string }
 

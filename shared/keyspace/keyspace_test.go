@@ -136,7 +136,7 @@ func TestClaimEventsPattern(t *testing.T) {
 // names is every key and channel of space s for the campaigns and users
 // given, and its one pattern.
 func names(s keyspace.Space, campaigns, users []string) (keys []string, pattern string) {
-	keys = append(keys, s.SoldOut())
+	keys = append(keys, s.SoldOut(), s.Switches())
 	for _, id := range campaigns {
 		c := s.Campaign(id)
 		keys = append(keys, c.Meta(), c.Stock("sku"), c.Held(), c.Wins(), c.Claim(keyspace.ClaimID(id, "x")), c.ClaimEvents(),
