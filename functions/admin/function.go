@@ -17,6 +17,7 @@ import (
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // Deps is everything the function uses, built in main, for one plane.
@@ -40,6 +41,9 @@ type Deps struct {
 	// Mirror, on the shadow plane, is the real plane's campaigns: warm-up
 	// copies a campaign from there when this plane has none (nil: never).
 	Mirror *campaign.Store
+	// Switches is this plane's degrade switches (main keeps them
+	// published).
+	Switches *switches.Board
 }
 
 func (d *Deps) fill() {
@@ -80,6 +84,8 @@ func New(d Deps) *Function {
 	f.mux.HandleFunc("GET /v1/dead-letters", f.admin(f.deadLetters))
 	f.mux.HandleFunc("POST /v1/dead-letters/redrive", f.admin(f.redriveMany))
 	f.mux.HandleFunc("POST /v1/dead-letters/{id}/redrive", f.admin(f.redriveOne))
+	f.mux.HandleFunc("GET /v1/switches", f.admin(f.listSwitches))
+	f.mux.HandleFunc("PUT /v1/switches/{name}", f.admin(f.setSwitch))
 	f.mux.HandleFunc("/", httpapi.NotFound)
 	return f
 }

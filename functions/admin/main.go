@@ -1,5 +1,5 @@
 // Command admin serves the operator's calls (create a campaign, warm it
-// up, list and redrive dead letters) and the public campaign reads (static spec, live stock), on the
+// up, list and redrive dead letters, set the degrade switches) and the public campaign reads (static spec, live stock), on the
 // plane each request names (choosePlane).
 package main
 
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/surgekit/surge/shared/auth"
@@ -19,6 +20,7 @@ import (
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/schema"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // Config is everything the function reads from its environment. Env.S3
@@ -71,6 +73,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	}
 	admin, users := auth.NewAdmin(cfg.AdminToken), auth.NewUsers([]byte(cfg.JWTSecret))
 	images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout)
+	var boards plane.Each[*switches.Board]
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		if err := schema.Migrate(dial, pools[p]); err != nil {
 			return nil, err
@@ -80,7 +83,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 			Log: log.With("plane", p.String()), Redis: rdb, Pool: pools[p], Campaigns: campaign.NewStore(pools[p]), Keys: keys,
 			Admin: admin, Bank: captcha.NewBank(rdb, keys, images.Under(p.ObjectPrefix())), Timeout: cfg.Env.Timeout,
 			Letters: deadletter.NewStore(pools[p]), Sink: sink,
+			Switches: switches.NewBoard(switches.NewStore(pools[p]), rdb, keys),
 		}
+		boards[p] = d.Switches
 		if p == plane.Shadow {
 			d.Mirror = campaign.NewStore(pools[plane.Real])
 		}
@@ -88,6 +93,15 @@ func run(ctx context.Context, log *slog.Logger) error {
 	})
 	if err != nil {
 		return err
+	}
+	var keepers sync.WaitGroup
+	defer keepers.Wait()
+	keepCtx, stopKeepers := context.WithCancel(ctx)
+	defer stopKeepers()
+	for _, b := range boards {
+		// Publishes the switches again when Redis lost them; ends with
+		// stopKeepers, after the server drained.
+		keepers.Go(func() { b.Keep(keepCtx, time.Second, cfg.Env.Timeout) })
 	}
 	return fn.Run(ctx, log, plane.NewRequests(choosePlane(admin, users), fns))
 }
