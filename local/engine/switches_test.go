@@ -1,0 +1,141 @@
+package engine_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/surgekit/surge/local/engine"
+)
+
+// The degrade switches, each flipped while buyers click (two captcha
+// instances behind the gateway, each with its own watcher), its effect
+// seen, flipped back, and nothing lost: every accepted claim final, the
+// stock and the orders adding up.
+
+// switchStock is more than the traffic's buyers: the sale never sells
+// out by itself.
+const switchStock = trafficMaxUsers
+
+// settled waits a second: longer than a watcher takes to see a change,
+// so every instance answers by the switch after it.
+func settled() { time.Sleep(time.Second) }
+
+func startSwitchEngine(t *testing.T) *stack {
+	t.Helper()
+	return startEngineWith(t, engine.Config{Instances: map[string]int{"captcha": 2}})
+}
+
+// pause_claims: while on, every click is answered 503 claims_paused with
+// Retry-After and no claim is recorded; the buyers who were paused are
+// accepted once it is off.
+func TestSwitchPauseClaims(t *testing.T) {
+	s := startSwitchEngine(t)
+	s.api.openSale(t, sale{ID: "paused", SKU: "cup", Stock: switchStock, Limit: 1})
+	tr := s.api.startTraffic(t, "paused", `{"sku":"cup","qty":1}`)
+	tr.await(t, answeredAccepted, 30)
+
+	s.api.flip(t, "pause_claims", map[string]any{"value": true})
+	paused := clickAnswer{http.StatusServiceUnavailable, "claims_paused"}
+	tr.await(t, paused, 10)
+	settled()
+	records, accepted := len(s.claimRecords(t, "paused")), tr.count(answeredAccepted)
+	tr.await(t, paused, 50)
+	if n := len(s.claimRecords(t, "paused")); n != records {
+		t.Errorf("%d claims recorded while claims were paused; want none", n-records)
+	}
+	if n := tr.count(answeredAccepted); n != accepted {
+		t.Errorf("%d clicks accepted while claims were paused; want none", n-accepted)
+	}
+
+	s.api.flip(t, "pause_claims", map[string]any{"value": false})
+	tr.await(t, answeredAccepted, 30)
+	tr.finish(t, answeredAccepted)
+	assertNothingLost(t, s, tr, "paused", "cup", switchStock)
+}
+
+// sold_out: while on for the SKU, clicks are answered 409 sold_out at
+// once though units are left, and the stock in Redis is not touched;
+// once off, clicks are accepted again.
+func TestSwitchSoldOut(t *testing.T) {
+	s := startSwitchEngine(t)
+	s.api.openSale(t, sale{ID: "declared", SKU: "cup", Stock: switchStock, Limit: 1})
+	tr := s.api.startTraffic(t, "declared", `{"sku":"cup","qty":1}`)
+	tr.await(t, answeredAccepted, 30)
+
+	s.api.flip(t, "sold_out", map[string]any{"value": true, "campaign": "declared", "sku": "cup"})
+	tr.await(t, answeredSoldOut, 10)
+	settled()
+	s.awaitClaimsDecided(t, "declared")
+	left, accepted := s.remaining(t, "declared", "cup"), tr.count(answeredAccepted)
+	tr.await(t, answeredSoldOut, 50)
+	if left == 0 {
+		t.Fatal("the sale sold out by itself; the test needs units left")
+	}
+	if now := s.remaining(t, "declared", "cup"); now != left {
+		t.Errorf("stock went from %d to %d while the SKU was declared sold out; want untouched", left, now)
+	}
+	if n := tr.count(answeredAccepted); n != accepted {
+		t.Errorf("%d clicks accepted while the SKU was declared sold out; want none", n-accepted)
+	}
+
+	s.api.flip(t, "sold_out", map[string]any{"value": false, "campaign": "declared", "sku": "cup"})
+	tr.await(t, answeredAccepted, 30)
+	tr.finish(t, answeredAccepted, answeredSoldOut)
+	assertNothingLost(t, s, tr, "declared", "cup", switchStock)
+}
+
+// shed_fraction: at 0.5 about half the clicks are answered 503 shed with
+// Retry-After while the others go through; at 0 none is shed, and every
+// buyer shed is accepted on a later try.
+func TestSwitchShedFraction(t *testing.T) {
+	s := startSwitchEngine(t)
+	s.api.openSale(t, sale{ID: "shed", SKU: "cup", Stock: switchStock, Limit: 1})
+	tr := s.api.startTraffic(t, "shed", `{"sku":"cup","qty":1}`)
+	tr.await(t, answeredAccepted, 30)
+
+	s.api.flip(t, "shed_fraction", map[string]any{"value": 0.5})
+	shed := clickAnswer{http.StatusServiceUnavailable, "shed"}
+	tr.await(t, shed, 30)
+	tr.await(t, answeredAccepted, 10) // not every click is shed
+
+	s.api.flip(t, "shed_fraction", map[string]any{"value": 0})
+	settled()
+	n := tr.count(shed)
+	tr.await(t, answeredAccepted, 50)
+	if got := tr.count(shed); got != n {
+		t.Errorf("%d clicks shed after shed_fraction went back to 0; want none", got-n)
+	}
+	tr.finish(t, answeredAccepted)
+	assertNothingLost(t, s, tr, "shed", "cup", switchStock)
+}
+
+// skip_captcha: a captcha sale's clicks without an answer are refused
+// 400 challenge_required; while the switch is on for the campaign they
+// are accepted, and once off refused again.
+func TestSwitchSkipCaptcha(t *testing.T) {
+	s := startSwitchEngine(t)
+	now := time.Now().UTC()
+	spec := saleSpec("quiz", now, switchStock, 1, true, map[string]any{"expected_crowd": 200})
+	s.api.must(t, http.StatusCreated, http.MethodPost, "/v1/campaigns", s.api.admin, spec, nil)
+	s.api.must(t, http.StatusOK, http.MethodPost, "/v1/campaigns/quiz/warmup", s.api.admin, nil, nil)
+	tr := s.api.startTraffic(t, "quiz", `{"sku":"cup","qty":1}`)
+	required := clickAnswer{http.StatusBadRequest, "challenge_required"}
+	tr.await(t, required, 20)
+	if n := tr.count(answeredAccepted); n != 0 {
+		t.Fatalf("%d clicks without a captcha answer accepted before the switch", n)
+	}
+
+	s.api.flip(t, "skip_captcha", map[string]any{"value": true, "campaign": "quiz"})
+	tr.await(t, answeredAccepted, 50)
+
+	s.api.flip(t, "skip_captcha", map[string]any{"value": false, "campaign": "quiz"})
+	settled()
+	accepted := tr.count(answeredAccepted)
+	tr.await(t, required, 30)
+	if n := tr.count(answeredAccepted); n != accepted {
+		t.Errorf("%d clicks without a captcha answer accepted after skip_captcha went off; want none", n-accepted)
+	}
+	tr.finish(t, answeredAccepted, required)
+	assertNothingLost(t, s, tr, "quiz", "cup", switchStock)
+}
