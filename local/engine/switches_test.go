@@ -139,3 +139,78 @@ func TestSwitchSkipCaptcha(t *testing.T) {
 	tr.finish(t, answeredAccepted, required)
 	assertNothingLost(t, s, tr, "quiz", "cup", switchStock)
 }
+
+// pause_settlement: while on, clicks are still accepted and decided but
+// no order is written: settle answers every order 503 Surge-Paused and
+// the broker keeps it, far past the settle trigger's retry budget (cut to
+// two attempts here), spending none of its attempts; once off, every
+// order settles and none went to the dead letters.
+func TestSwitchPauseSettlement(t *testing.T) {
+	s := startEngineWith(t, engine.Config{TriggersDir: shortSettleRetries(t)})
+	s.api.openSale(t, sale{ID: "held", SKU: "cup", Stock: switchStock, Limit: 1})
+	tr := s.api.startTraffic(t, "held", `{"sku":"cup","qty":1}`)
+	tr.await(t, answeredAccepted, 30)
+
+	s.api.flip(t, "pause_settlement", map[string]any{"value": true})
+	settled()
+	orders, _, _ := s.ordersInDB(t, "held")
+	tr.await(t, answeredAccepted, 50) // claims go on while settlement waits
+	time.Sleep(3 * time.Second)       // two attempts 0.1 s apart would be spent many times over
+	if now, _, _ := s.ordersInDB(t, "held"); now != orders {
+		t.Errorf("%d orders written while settlement was paused; want none", now-orders)
+	}
+	s.awaitClaimsDecided(t, "held")
+	if reserved := byState(s.claimRecords(t, "held"))["reserved"]; reserved < 50 {
+		t.Errorf("%d claims wait reserved while settlement is paused; want the 50 accepted since at least", reserved)
+	}
+
+	s.api.flip(t, "pause_settlement", map[string]any{"value": false})
+	tr.finish(t, answeredAccepted)
+	assertNothingLost(t, s, tr, "held", "cup", switchStock)
+	var letters struct {
+		Letters []struct {
+			Type string `json:"event_type"`
+		} `json:"dead_letters"`
+	}
+	s.api.must(t, http.StatusOK, http.MethodGet, "/v1/dead-letters", s.api.admin, nil, &letters)
+	if len(letters.Letters) != 0 {
+		t.Errorf("%d dead letters after the pause (%+v); want none", len(letters.Letters), letters.Letters)
+	}
+}
+
+// reads_cache_only: while on, a buyer's orders are read from Redis alone
+// (a settled order, only in PostgreSQL, is not listed; a pending one is)
+// with Surge-Degraded: cache-only, the wallet is 503 cache_only, and a
+// claim is read from its Redis record; once off, the settled order is
+// listed again, and the clicks meanwhile lost nothing.
+func TestSwitchReadsCacheOnly(t *testing.T) {
+	s := startEngine(t, false)
+	s.api.openSale(t, sale{ID: "cached", SKU: "cup", Stock: switchStock, Limit: 1})
+	tr := s.api.startTraffic(t, "cached", `{"sku":"cup","qty":1}`)
+	tr.await(t, answeredAccepted, 30)
+	user, claimID := tr.anyClaim(t)
+	s.api.await(t, map[string]string{user: claimID}, func(st claimStatus) bool { return st.State == "settled" })
+
+	s.api.flip(t, "reads_cache_only", map[string]any{"value": true})
+	settled()
+	orders, header := s.api.ordersWithHeader(t, user)
+	if header != "cache-only" || len(orders) != 0 {
+		t.Errorf("under reads_cache_only: orders %v, Surge-Degraded %q; want none listed (the settled one is in PostgreSQL only), cache-only", orders, header)
+	}
+	s.api.must(t, http.StatusServiceUnavailable, http.MethodGet, "/v1/wallet", s.api.token(t, user), nil, nil)
+	var st claimStatus
+	s.api.must(t, http.StatusOK, http.MethodGet, "/v1/claims/"+claimID, s.api.token(t, user), nil, &st)
+	if st.State != "settled" {
+		t.Errorf("claim %s read from Redis is %q; want settled", claimID, st.State)
+	}
+	tr.await(t, answeredAccepted, 30) // clicks go on
+
+	s.api.flip(t, "reads_cache_only", map[string]any{"value": false})
+	settled()
+	orders, header = s.api.ordersWithHeader(t, user)
+	if header != "" || len(orders) != 1 {
+		t.Errorf("after reads_cache_only: orders %v, Surge-Degraded %q; want the settled order, no header", orders, header)
+	}
+	tr.finish(t, answeredAccepted)
+	assertNothingLost(t, s, tr, "cached", "cup", switchStock)
+}

@@ -247,3 +247,40 @@ func (s *stack) awaitClaimsDecided(t *testing.T, campaignID string) {
 		}
 	}
 }
+
+// anyClaim is one buyer accepted so far and their claim.
+func (tr *traffic) anyClaim(t *testing.T) (user, claimID string) {
+	t.Helper()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for u, id := range tr.claims {
+		return u, id
+	}
+	t.Fatal("no claim accepted yet")
+	return "", ""
+}
+
+// ordersWithHeader lists user's orders (order number → states) and the
+// answer's Surge-Degraded header.
+func (c *client) ordersWithHeader(t *testing.T, user string) (map[string][]string, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.base+"/v1/orders", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token(t, user))
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l orderList
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/orders: %d, %v", resp.StatusCode, err)
+	}
+	got := map[string][]string{}
+	for _, o := range l.Orders {
+		got[o.OrderNo] = append(got[o.OrderNo], o.State)
+	}
+	return got, resp.Header.Get("Surge-Degraded")
+}
