@@ -17,9 +17,9 @@ import (
 // out by itself.
 const switchStock = trafficMaxUsers
 
-// settled waits a second: longer than a watcher takes to see a change,
+// spread waits a second: longer than a watcher takes to see a change,
 // so every instance answers by the switch after it.
-func settled() { time.Sleep(time.Second) }
+func spread() { time.Sleep(time.Second) }
 
 func startSwitchEngine(t *testing.T) *stack {
 	t.Helper()
@@ -38,7 +38,7 @@ func TestSwitchPauseClaims(t *testing.T) {
 	s.api.flip(t, "pause_claims", map[string]any{"value": true})
 	paused := clickAnswer{http.StatusServiceUnavailable, "claims_paused"}
 	tr.await(t, paused, 10)
-	settled()
+	spread()
 	records, accepted := len(s.claimRecords(t, "paused")), tr.count(answeredAccepted)
 	tr.await(t, paused, 50)
 	if n := len(s.claimRecords(t, "paused")); n != records {
@@ -65,7 +65,7 @@ func TestSwitchSoldOut(t *testing.T) {
 
 	s.api.flip(t, "sold_out", map[string]any{"value": true, "campaign": "declared", "sku": "cup"})
 	tr.await(t, answeredSoldOut, 10)
-	settled()
+	spread()
 	s.awaitClaimsDecided(t, "declared")
 	left, accepted := s.remaining(t, "declared", "cup"), tr.count(answeredAccepted)
 	tr.await(t, answeredSoldOut, 50)
@@ -100,7 +100,7 @@ func TestSwitchShedFraction(t *testing.T) {
 	tr.await(t, answeredAccepted, 10) // not every click is shed
 
 	s.api.flip(t, "shed_fraction", map[string]any{"value": 0})
-	settled()
+	spread()
 	n := tr.count(shed)
 	tr.await(t, answeredAccepted, 50)
 	if got := tr.count(shed); got != n {
@@ -130,7 +130,7 @@ func TestSwitchSkipCaptcha(t *testing.T) {
 	tr.await(t, answeredAccepted, 50)
 
 	s.api.flip(t, "skip_captcha", map[string]any{"value": false, "campaign": "quiz"})
-	settled()
+	spread()
 	accepted := tr.count(answeredAccepted)
 	tr.await(t, required, 30)
 	if n := tr.count(answeredAccepted); n != accepted {
@@ -152,7 +152,7 @@ func TestSwitchPauseSettlement(t *testing.T) {
 	tr.await(t, answeredAccepted, 30)
 
 	s.api.flip(t, "pause_settlement", map[string]any{"value": true})
-	settled()
+	spread()
 	orders, _, _ := s.ordersInDB(t, "held")
 	tr.await(t, answeredAccepted, 50) // claims go on while settlement waits
 	time.Sleep(3 * time.Second)       // two attempts 0.1 s apart would be spent many times over
@@ -192,7 +192,7 @@ func TestSwitchReadsCacheOnly(t *testing.T) {
 	s.api.await(t, map[string]string{user: claimID}, func(st claimStatus) bool { return st.State == "settled" })
 
 	s.api.flip(t, "reads_cache_only", map[string]any{"value": true})
-	settled()
+	spread()
 	orders, header := s.api.ordersWithHeader(t, user)
 	if header != "cache-only" || len(orders) != 0 {
 		t.Errorf("under reads_cache_only: orders %v, Surge-Degraded %q; want none listed (the settled one is in PostgreSQL only), cache-only", orders, header)
@@ -206,7 +206,7 @@ func TestSwitchReadsCacheOnly(t *testing.T) {
 	tr.await(t, answeredAccepted, 30) // clicks go on
 
 	s.api.flip(t, "reads_cache_only", map[string]any{"value": false})
-	settled()
+	spread()
 	orders, header = s.api.ordersWithHeader(t, user)
 	if header != "" || len(orders) != 1 {
 		t.Errorf("after reads_cache_only: orders %v, Surge-Degraded %q; want the settled order, no header", orders, header)
