@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,10 +144,17 @@ func TestSwitchSkipCaptcha(t *testing.T) {
 // pause_settlement: while on, clicks are still accepted and decided but
 // no order is written: settle answers every order 503 Surge-Paused and
 // the broker keeps it, far past the settle trigger's retry budget (cut to
-// two attempts here), spending none of its attempts; once off, every
-// order settles and none went to the dead letters.
+// three attempts 0.1 and 0.2 s apart here), spending none of its
+// attempts; once off, every order settles and none went to the dead
+// letters.
 func TestSwitchPauseSettlement(t *testing.T) {
-	s := startEngineWith(t, engine.Config{TriggersDir: shortSettleRetries(t)})
+	few := strings.NewReplacer("retry: 8", "retry: 2", "backoffDelay: PT0.2S", "backoffDelay: PT0.1S")
+	s := startEngineWith(t, engine.Config{TriggersDir: editedManifests(t, func(doc string) string {
+		if isTrigger(doc, "settle") {
+			return few.Replace(doc)
+		}
+		return doc
+	})})
 	s.api.openSale(t, sale{ID: "held", SKU: "cup", Stock: switchStock, Limit: 1})
 	tr := s.api.startTraffic(t, "held", `{"sku":"cup","qty":1}`)
 	tr.await(t, answeredAccepted, 30)
@@ -155,7 +163,7 @@ func TestSwitchPauseSettlement(t *testing.T) {
 	spread()
 	orders, _, _ := s.ordersInDB(t, "held")
 	tr.await(t, answeredAccepted, 50) // claims go on while settlement waits
-	time.Sleep(3 * time.Second)       // two attempts 0.1 s apart would be spent many times over
+	time.Sleep(3 * time.Second)       // three attempts would be spent many times over
 	if now, _, _ := s.ordersInDB(t, "held"); now != orders {
 		t.Errorf("%d orders written while settlement was paused; want none", now-orders)
 	}
