@@ -161,7 +161,7 @@ func TestSwitchPauseSettlement(t *testing.T) {
 
 	s.api.flip(t, "pause_settlement", map[string]any{"value": true})
 	spread()
-	orders, _, _ := s.ordersInDB(t, "held")
+	orders := s.ordersSettle(t, "held") // the orders settle had in hand when paused
 	tr.await(t, answeredAccepted, 50) // claims go on while settlement waits
 	time.Sleep(3 * time.Second)       // three attempts would be spent many times over
 	if now, _, _ := s.ordersInDB(t, "held"); now != orders {

@@ -284,3 +284,22 @@ func (c *client) ordersWithHeader(t *testing.T, user string) (map[string][]strin
 	}
 	return got, resp.Header.Get("Surge-Degraded")
 }
+
+// ordersSettle waits until the number of campaignID's orders in
+// PostgreSQL has not changed for a second, and returns it.
+func (s *stack) ordersSettle(t *testing.T, campaignID string) int {
+	t.Helper()
+	last, _, _ := s.ordersInDB(t, campaignID)
+	for deadline, still := time.Now().Add(time.Minute), 0; still < 5; time.Sleep(200 * time.Millisecond) {
+		n, _, _ := s.ordersInDB(t, campaignID)
+		if n != last {
+			last, still = n, 0
+		} else {
+			still++
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("orders of %s still written a minute after settlement was paused", campaignID)
+		}
+	}
+	return last
+}
