@@ -17,6 +17,7 @@ import (
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // Deps is everything the function uses, built in main, for one plane.
@@ -53,6 +54,9 @@ type Deps struct {
 	SessionTTL time.Duration
 	FrameEvery time.Duration
 	StreamFor  time.Duration
+	// Switches is this plane's degrade switches (main keeps them
+	// published).
+	Switches *switches.Board
 }
 
 func (d *Deps) fill() {
@@ -108,6 +112,8 @@ func New(d Deps) *Function {
 	f.mux.HandleFunc("POST /dashboard/login", f.login)
 	f.mux.HandleFunc("GET /dashboard/campaigns", f.session(f.campaignList))
 	f.mux.HandleFunc("GET /dashboard/events", f.session(f.dashboardEvents))
+	f.mux.HandleFunc("GET /v1/switches", f.admin(f.listSwitches))
+	f.mux.HandleFunc("PUT /v1/switches/{name}", f.admin(f.setSwitch))
 	f.mux.HandleFunc("/", httpapi.NotFound)
 	return f
 }

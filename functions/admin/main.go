@@ -1,8 +1,8 @@
 // Command admin serves the operator's calls (create a campaign, warm it
-// up, list and redrive dead letters), the live dashboard (GET /dashboard,
-// behind a login with the admin token) and the public campaign reads
-// (static spec, live stock), on the plane each request names
-// (choosePlane).
+// up, list and redrive dead letters, set the degrade switches), the live
+// dashboard (GET /dashboard, behind a login with the admin token) and the
+// public campaign reads (static spec, live stock), on the plane each
+// request names (choosePlane).
 package main
 
 import (
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/surgekit/surge/shared/auth"
@@ -21,6 +22,7 @@ import (
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/schema"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // Config is everything the function reads from its environment. Env.S3
@@ -79,6 +81,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	objects := connect.S3(cfg.Env.S3)
 	images := captcha.NewObjects(objects, cfg.Env.S3Bucket, cfg.Env.Timeout)
 	brokerStats := NewBrokerStats(cfg.BrokerStatsURL, cfg.Env.Timeout)
+	var boards plane.Each[*switches.Board]
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		if err := schema.Migrate(dial, pools[p]); err != nil {
 			return nil, err
@@ -89,7 +92,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 			Admin: admin, Bank: captcha.NewBank(rdb, keys, images.Under(p.ObjectPrefix())), Timeout: cfg.Env.Timeout,
 			Letters: deadletter.NewStore(pools[p]), Sink: sink, Broker: brokerStats,
 			Verdicts: NewVerdicts(objects, cfg.Env.S3Bucket, p.ObjectPrefix(), cfg.Env.Timeout),
+			Switches: switches.NewBoard(switches.NewStore(pools[p]), rdb, keys),
 		}
+		boards[p] = d.Switches
 		if p == plane.Shadow {
 			d.Mirror = campaign.NewStore(pools[plane.Real])
 		}
@@ -97,6 +102,15 @@ func run(ctx context.Context, log *slog.Logger) error {
 	})
 	if err != nil {
 		return err
+	}
+	var keepers sync.WaitGroup
+	defer keepers.Wait()
+	keepCtx, stopKeepers := context.WithCancel(ctx)
+	defer stopKeepers()
+	for _, b := range boards {
+		// Publishes the switches again when Redis lost them; ends with
+		// stopKeepers, after the server drained.
+		keepers.Go(func() { b.Keep(keepCtx, time.Second, cfg.Env.Timeout) })
 	}
 	return fn.Run(ctx, log, plane.NewRequests(choosePlane(admin, users), fns))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/httpapi"
 	"github.com/surgekit/surge/shared/plane"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // claimBody is a click. The challenge fields are ignored when the campaign
@@ -44,12 +45,17 @@ var errPublish = httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "c
 // Past MaxInflight claims at once it sheds at once, before any Redis or
 // broker work: a 503 now beats a timeout later.
 func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
+	sw := f.d.Switches.Now()
+	if err := f.degraded(sw); err != nil {
+		f.fail(w, r, err)
+		return
+	}
 	if !f.enter() {
 		f.fail(w, r, errOverloaded)
 		return
 	}
 	defer f.leave()
-	a, err := f.claim(w, r)
+	a, err := f.claim(w, r, sw)
 	if err != nil {
 		f.fail(w, r, err)
 		return
@@ -65,7 +71,9 @@ func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
 // before the sale sold out keeps its 202, whatever it was decided.
 // Every click of a known campaign by an authenticated user is counted in
 // the campaign's statistics, accepted or refused by its error code.
-func (f *Function) claim(w http.ResponseWriter, r *http.Request) (_ Accepted, err error) {
+// The degrade switches sw may declare the SKU sold out (answered as the
+// local flag is) or let the campaign's claims skip the captcha.
+func (f *Function) claim(w http.ResponseWriter, r *http.Request, sw *switches.Snapshot) (_ Accepted, err error) {
 	user, err := f.user(r)
 	if err != nil {
 		return Accepted{}, err
@@ -79,10 +87,11 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (_ Accepted, er
 	if err := httpapi.DecodeJSON(w, r, &body); err != nil {
 		return Accepted{}, err
 	}
-	if err := validate(spec, &body); err != nil {
+	captcha := spec.Captcha && !sw.SkipCaptcha(spec.ID)
+	if err := validate(spec, captcha, &body); err != nil {
 		return Accepted{}, err
 	}
-	soldOut := f.d.SoldOut.SoldOut(spec.ID, body.SKU)
+	soldOut := f.d.SoldOut.SoldOut(spec.ID, body.SKU) || sw.SoldOut(spec.ID, body.SKU)
 	if soldOut && r.Header.Get("Idempotency-Key") == "" { // no earlier attempt to replay: no Redis at all
 		return Accepted{}, errSoldOut
 	}
@@ -98,7 +107,7 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (_ Accepted, er
 	if err := f.limit(ctx, r, spec, user, scopeClaim); err != nil {
 		return Accepted{}, err
 	}
-	if idempotent && (soldOut || spec.Captcha) { // the first attempt used the challenge up
+	if idempotent && (soldOut || captcha) { // the first attempt used the challenge up
 		if found, err := f.replay(ctx, id, user, body); found || err != nil {
 			return accepted(id), err
 		}
@@ -106,7 +115,7 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) (_ Accepted, er
 	if soldOut {
 		return Accepted{}, errSoldOut
 	}
-	if spec.Captcha {
+	if captcha {
 		if err := f.d.Challenges.Answer(ctx, spec.ID, user, body.ChallengeID, body.Answer); err != nil {
 			return Accepted{}, answerError(err)
 		}
@@ -134,8 +143,9 @@ func (f *Function) campaign(r *http.Request) (*campaign.Campaign, error) {
 
 // validate checks a click against the campaign's spec and fills in the
 // lot it claims: a sale's click names its SKU; a rain's names none and
-// grabs one packet (qty 1 when left out).
-func validate(spec *campaign.Campaign, b *claimBody) error {
+// grabs one packet (qty 1 when left out). The challenge fields are
+// required when captcha (the campaign's, unless a switch skips it).
+func validate(spec *campaign.Campaign, captcha bool, b *claimBody) error {
 	bad := func(code, format string, args ...any) error {
 		return httpapi.Errorf(http.StatusBadRequest, code, format, args...)
 	}
@@ -160,7 +170,7 @@ func validate(spec *campaign.Campaign, b *claimBody) error {
 	case spec.Kind == campaign.KindRain && b.Qty != 1:
 		return bad("invalid_qty", "a grab takes one packet")
 	}
-	if spec.Captcha && (b.ChallengeID == "" || b.Answer == "") {
+	if captcha && (b.ChallengeID == "" || b.Answer == "") {
 		return bad("challenge_required", "this campaign needs challenge_id and answer")
 	}
 	return nil

@@ -22,6 +22,7 @@ import (
 	"github.com/surgekit/surge/shared/ratelimit"
 	"github.com/surgekit/surge/shared/soldout"
 	"github.com/surgekit/surge/shared/stats"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // Publisher sends an event to the broker; nil means the broker stored it.
@@ -39,11 +40,12 @@ type Deps struct {
 	Challenges *captcha.Service
 	Claims     *claim.Store
 	Sink       Publisher
-	SoldOut    *soldout.Board   // this instance's sold-out flags; main runs it
-	Stats      *stats.Counter   // the campaigns' click statistics; main runs it (nil: none)
-	Timeout    time.Duration    // deadline of one request's calls to Redis and the broker; 2s default
-	SpecTTL    time.Duration    // how long a campaign spec is cached; 1s default
-	Now        func() time.Time // time.Now when nil
+	SoldOut    *soldout.Board    // this instance's sold-out flags; main runs it
+	Stats      *stats.Counter    // the campaigns' click statistics; main runs it (nil: none)
+	Switches   *switches.Watcher // this plane's degrade switches; main runs it (nil: all off)
+	Timeout    time.Duration     // deadline of one request's calls to Redis and the broker; 2s default
+	SpecTTL    time.Duration     // how long a campaign spec is cached; 1s default
+	Now        func() time.Time  // time.Now when nil
 
 	Limits   campaign.Limits    // default rate limits; a zero rate is no limit
 	ClientIP clientip.Resolver  // tells the client IP of a request

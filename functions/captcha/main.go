@@ -21,6 +21,7 @@ import (
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/soldout"
 	"github.com/surgekit/surge/shared/stats"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // Config is everything the function reads from its environment. Env.S3
@@ -96,6 +97,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	users := auth.NewUsers([]byte(cfg.JWTSecret))
 	var boards plane.Each[*soldout.Board]
 	var counters plane.Each[*stats.Counter]
+	var watchers plane.Each[*switches.Watcher]
 	fns, err := plane.Build(func(p plane.Plane) (*Function, error) {
 		keys := p.Keys(keyspace.New(cfg.Env.KeyPrefix))
 		images := captcha.NewObjects(connect.S3(cfg.Env.S3), cfg.Env.S3Bucket, cfg.Env.Timeout).Under(p.ObjectPrefix())
@@ -106,9 +108,10 @@ func run(ctx context.Context, log *slog.Logger) error {
 		}
 		boards[p] = soldout.New(rdb, keys, cfg.SoldOutRefresh)
 		counters[p] = stats.New(rdb, keys)
+		watchers[p] = switches.NewWatcher(rdb, keys, switches.DefaultPoll)
 		return New(Deps{
 			Plane: p, Log: log.With("plane", p.String()), Redis: rdb, Keys: keys, Users: users,
-			Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: signed, SoldOut: boards[p], Stats: counters[p], Timeout: cfg.Env.Timeout,
+			Challenges: challenges, Claims: claim.NewStore(rdb, keys), Sink: signed, SoldOut: boards[p], Stats: counters[p], Switches: watchers[p], Timeout: cfg.Env.Timeout,
 			Limits: cfg.Overload.Limits, ClientIP: cfg.Overload.ClientIP, MaxInflight: cfg.Overload.MaxInflight, PublishTimeout: cfg.PublishTimeout,
 		}), nil
 	})
@@ -121,6 +124,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 	defer stopBoards()
 	for _, b := range boards {
 		loops.Go(func() { b.Run(boardCtx) }) // ends with stopBoards, after the server drained
+	}
+	for _, w := range watchers {
+		loops.Go(func() { w.Run(boardCtx) })
 	}
 	for _, c := range counters {
 		loops.Go(func() { c.Run(boardCtx, stats.Every) }) // flushes once more as it ends

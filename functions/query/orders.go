@@ -21,13 +21,14 @@ type orderList struct {
 }
 
 // orders answers GET /v1/orders: the caller's settled orders plus the
-// pending tokens not yet settled, each order once.
+// pending tokens not yet settled, each order once. Under reads_cache_only
+// only the pending tokens (Redis), marked by the Surge-Degraded header.
 func (f *Function) orders(w http.ResponseWriter, r *http.Request) error {
 	user, err := f.user(r)
 	if err != nil {
 		return err
 	}
-	entries, err := f.merged(r.Context(), user)
+	entries, err := f.merged(r.Context(), user, f.cacheOnly(w))
 	if err != nil {
 		return err
 	}
@@ -40,10 +41,11 @@ func (f *Function) orders(w http.ResponseWriter, r *http.Request) error {
 // Settle commits PostgreSQL before it removes the pending token, so a win
 // settling between the two reads shows in both (Merge keeps it once);
 // reading PostgreSQL first could find it in neither and miss it.
-func (f *Function) merged(ctx context.Context, user string) ([]pending.Entry, error) {
+// cacheOnly reads the pending tokens alone.
+func (f *Function) merged(ctx context.Context, user string, cacheOnly bool) ([]pending.Entry, error) {
 	tokens, err := f.pendingTokens(ctx, user)
-	if err != nil {
-		return nil, err
+	if err != nil || cacheOnly {
+		return pending.Merge(nil, f.verified(user, tokens)), err
 	}
 	settled, err := f.settled(ctx, user)
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
 	"github.com/surgekit/surge/shared/stock"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // Config is what the query function needs; a zero Timeout gets 2s, a zero
@@ -77,6 +78,7 @@ type Function struct {
 	// payments pays the caller's orders (POST /v1/orders/{order_no}/payment)
 	payments *payment.Closer
 	wallets  *ledger.Wallets
+	switches *switches.Watcher // reads_cache_only; run by Start
 	mux      *http.ServeMux
 
 	stopHub context.CancelFunc // set by Start
@@ -92,7 +94,7 @@ func New(cfg Config) (*Function, error) {
 		hub: claimwatch.New(cfg.Redis, cfg.Keys, cfg.MaxWaiters),
 		payments: payment.New(payment.Config{Redis: cfg.Redis, Keys: cfg.Keys, Orders: ledger.NewPayments(cfg.DB),
 			Plane: cfg.Plane, Settle: cfg.Settle, Announce: cfg.Announce, EventKey: cfg.EventKey}),
-		wallets: ledger.NewWallets(cfg.DB)}
+		wallets: ledger.NewWallets(cfg.DB), switches: switches.NewWatcher(cfg.Redis, cfg.Keys, switches.DefaultPoll)}
 	f.mux = http.NewServeMux()
 	f.mux.Handle("GET /v1/claims/{claim_id}", f.handle(f.claim))
 	f.mux.Handle("GET /v1/orders", f.handle(f.orders))
@@ -152,7 +154,7 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rec, err := f.ownClaim(r.Context(), r.PathValue("claim_id"), user)
+	rec, err := f.ownClaim(r.Context(), r.PathValue("claim_id"), user, f.cacheOnly(w))
 	if err != nil {
 		return err
 	}
@@ -166,11 +168,15 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ownClaim reads claimID if it is user's.
-func (f *Function) ownClaim(ctx context.Context, claimID, user string) (claim.Record, error) {
+// ownClaim reads claimID if it is user's; cacheOnly, from Redis alone
+// (a claim Redis has no record of is not looked up in PostgreSQL).
+func (f *Function) ownClaim(ctx context.Context, claimID, user string, cacheOnly bool) (claim.Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
 	rec, err := f.claims.Get(ctx, claimID)
+	if errors.Is(err, claim.ErrNotFound) && cacheOnly {
+		return claim.Record{}, errNotCached
+	}
 	if errors.Is(err, claim.ErrNotFound) {
 		return f.claimWithoutRecord(ctx, claimID, user)
 	}

@@ -48,7 +48,7 @@ func (f *Function) await(ctx context.Context, rec claim.Record, hint string, wai
 	for last := false; ; {
 		// Re-read first: a change made between the first read and Watch
 		// was published before the waiter existed.
-		now, err := f.ownClaim(ctx, rec.ID, rec.UserID)
+		now, err := f.ownClaim(ctx, rec.ID, rec.UserID, f.switches.Now().ReadsCacheOnly())
 		if err != nil && ctx.Err() != nil {
 			return rec, nil // the client is gone; nobody reads this
 		}
@@ -67,13 +67,17 @@ func (f *Function) await(ctx context.Context, rec claim.Record, hint string, wai
 	}
 }
 
-// Start runs the claim watch hub until ctx ends (SIGTERM under fn.Run) or
-// Stop. Without Start, ?wait= answers at once.
+// Start runs the claim watch hub and the degrade switches' watcher until
+// ctx ends (SIGTERM under fn.Run) or Stop. Without Start, ?wait= answers
+// at once and every switch is off.
 func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	f.stopHub, f.hubDone = cancel, make(chan struct{})
 	go func() { // exits when ctx ends: Stop, or the end of fn.Run's context
 		defer close(f.hubDone)
+		watched := make(chan struct{})
+		go func() { defer close(watched); f.switches.Run(ctx) }()
+		defer func() { <-watched }()
 		if err := f.hub.Run(ctx); err != nil {
 			f.cfg.Log.Error("claim watch stopped", "error", err.Error())
 		}

@@ -33,11 +33,15 @@ type wallet struct {
 
 // wallet answers GET /v1/wallet: the caller's rain packets, the settled
 // ledger merged with the pending tokens at read time (invariant 4), less
-// what was withdrawn.
+// what was withdrawn. Under reads_cache_only it is 503 cache_only: the
+// ledger is in PostgreSQL.
 func (f *Function) wallet(w http.ResponseWriter, r *http.Request) error {
 	user, err := f.user(r)
 	if err != nil {
 		return err
+	}
+	if f.cacheOnly(w) {
+		return errNotCached
 	}
 	v, err := f.readWallet(r.Context(), user)
 	if err != nil {

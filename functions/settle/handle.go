@@ -18,8 +18,13 @@ import (
 // Handle settles one order.queued event. A token that does not verify, or
 // that disagrees with its event, is poison (400); a guard violation in the
 // ledger too. A Redis failure after the commit is a 500: the broker
-// retries and the insert is a no-op the second time.
+// retries and the insert is a no-op the second time. While the operator
+// pauses settlement (the pause_settlement switch) every order is answered
+// fn.ErrPaused and waits in the broker.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	if f.switches.Now().PauseSettlement() {
+		return nil, fmt.Errorf("settle: %w by the pause_settlement switch", fn.ErrPaused)
+	}
 	d, err := events.Decode[events.OrderQueuedData](e, events.TypeOrderQueued)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ import (
 	"github.com/surgekit/surge/shared/receipt"
 	"github.com/surgekit/surge/shared/schema"
 	"github.com/surgekit/surge/shared/stats"
+	"github.com/surgekit/surge/shared/switches"
 )
 
 // Config is what the settle function needs; zero fields get defaults.
@@ -50,8 +52,9 @@ type Function struct {
 	claims    *claim.Store
 	pending   *pending.Store
 	stats     *stats.Counter     // settlements counted; flushed while started
-	stopStats context.CancelFunc // ends the flushing, which closes statsDone
-	statsDone chan struct{}
+	switches  *switches.Watcher  // the degrade switches (pause_settlement); watched while started
+	stopLoops context.CancelFunc // ends the flushing and the watching
+	loops     sync.WaitGroup
 }
 
 // New returns the settle function; Start migrates the schema.
@@ -75,10 +78,12 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	}
 	f.committer = c
 	f.sweeper = newSweeper(f.claims, f.pending, f.cfg.Timeout)
-	f.stats, f.statsDone = stats.New(f.cfg.Redis, f.cfg.Keys), make(chan struct{})
-	var flushCtx context.Context
-	flushCtx, f.stopStats = context.WithCancel(context.WithoutCancel(ctx))
-	go func() { defer close(f.statsDone); f.stats.Run(flushCtx, stats.Every) }() // ends with Stop
+	f.stats = stats.New(f.cfg.Redis, f.cfg.Keys)
+	f.switches = switches.NewWatcher(f.cfg.Redis, f.cfg.Keys, switches.DefaultPoll)
+	var loopCtx context.Context
+	loopCtx, f.stopLoops = context.WithCancel(context.WithoutCancel(ctx))
+	f.loops.Go(func() { f.stats.Run(loopCtx, stats.Every) }) // both end with Stop
+	f.loops.Go(func() { f.switches.Run(loopCtx) })
 	return nil
 }
 
@@ -90,8 +95,8 @@ func (f *Function) Stop(context.Context) error {
 	}
 	err := f.committer.Close()
 	f.sweeper.close()
-	f.stopStats()
-	<-f.statsDone
+	f.stopLoops()
+	f.loops.Wait()
 	return err
 }
 

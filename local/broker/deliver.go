@@ -29,7 +29,14 @@ type result struct {
 	err    error
 	reply  *event.Event
 	local  bool // the broker itself failed (storing a reply): always retry
+	// paused: the subscriber answered 503 with the Surge-Paused header
+	// (an operator's degrade switch, shared/fn.ErrPaused): the event is
+	// kept and delivered again later, spending no attempt.
+	paused bool
 }
+
+// pausedHeader is the header of shared/fn.PausedHeader.
+const pausedHeader = "Surge-Paused"
 
 func (r result) ok() bool { return r.err == nil && r.status >= 200 && r.status < 300 }
 
@@ -60,16 +67,17 @@ func (d *dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 		d.ack(ctx, msg, e)
 		return
 	}
-	attempt := uint64(1)
+	attempt, seq := uint64(1), uint64(0)
 	if md, err := msg.Metadata(); err == nil {
-		attempt = md.NumDelivered
+		seq = md.Sequence.Stream
+		attempt = d.paused.attempt(seq, md.NumDelivered)
 	}
 	if attempt > 1 {
 		d.metrics.redeliveries.Inc()
 	}
 	ctx, span := d.ing.hops.startDelivery(ctx, e, d.route, attempt)
 	res := d.deliverCopies(ctx, e)
-	d.settle(ctx, msg, e, attempt, res)
+	d.settle(ctx, msg, e, seq, attempt, res)
 	endDelivery(span, res)
 }
 
@@ -108,6 +116,7 @@ func (d *dispatcher) send(ctx context.Context, url string, e *event.Event) resul
 	}
 	defer resp.Body.Close()
 	res := result{status: resp.StatusCode}
+	res.paused = res.status == http.StatusServiceUnavailable && resp.Header.Get(pausedHeader) != ""
 	if !res.ok() {
 		res.body, _ = io.ReadAll(io.LimitReader(resp.Body, errorDataBytes))
 		res.err = fmt.Errorf("status %d", resp.StatusCode)

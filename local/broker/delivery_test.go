@@ -201,3 +201,31 @@ func TestDeadLetterSinkFailureIsRetried(t *testing.T) {
 	}
 	checkDeadLetter(t, dls.received()[1], http.StatusBadRequest, sub.URL)
 }
+
+// A subscriber paused by the operator (503 with Surge-Paused) spends none
+// of the event's attempts: with one retry allowed, five paused answers
+// and then a failure and a success still deliver the event, with no dead
+// letter.
+func TestPausedSubscriberSpendsNoAttempt(t *testing.T) {
+	sub := newSink(t, func(n int, _ *event.Event, w http.ResponseWriter) {
+		switch {
+		case n <= 5:
+			w.Header().Set(pausedHeader, "true")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case n == 6:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			w.WriteHeader(http.StatusAccepted)
+		}
+	})
+	dls := newSink(t, nil)
+	dir := writeManifests(t, testTrigger{name: "t", service: "sub", retry: 1, delay: "PT0.1S", dls: "dls"}.manifest())
+	_, url := startBroker(t, Config{TriggersDir: dir, Services: map[string]string{"sub": sub.URL, "dls": dls.URL}})
+
+	post(t, url, newEvent("p-1", "test.t.v1"))
+	waitFor(t, 30*time.Second, "7 deliveries", func() bool { return sub.count() == 7 })
+	time.Sleep(300 * time.Millisecond)
+	if sub.count() != 7 || dls.count() != 0 {
+		t.Errorf("deliveries = %d, dead letters = %d; want 7 and 0", sub.count(), dls.count())
+	}
+}

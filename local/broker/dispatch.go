@@ -30,6 +30,7 @@ type dispatcher struct {
 	workers int
 	copies  int          // 2 in duplicate-delivery mode
 	busy    atomic.Int64 // deliveries in hand
+	paused  pausedDeliveries
 }
 
 // consumerConfig is the durable consumer of a route: it sees only the

@@ -24,7 +24,9 @@ type ingester struct {
 	hops    hops
 }
 
-func (b *Broker) ingester() ingester { return ingester{store: b.store, metrics: b.metrics, hops: b.hops} }
+func (b *Broker) ingester() ingester {
+	return ingester{store: b.store, metrics: b.metrics, hops: b.hops}
+}
 
 // ingest validates e and stores it, deduplicated on source+id when dedup
 // is true. It returns once JetStream has acknowledged the event. With

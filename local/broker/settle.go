@@ -4,22 +4,33 @@ import (
 	"context"
 	"encoding/base64"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // settle decides, in one place, what happens to a delivered message:
-// ack on success, retry with backoff while attempts remain and the failure
-// is retryable, otherwise dead-letter.
-func (d *dispatcher) settle(ctx context.Context, msg jetstream.Msg, e *event.Event, attempt uint64, res result) {
+// ack on success, kept for later while its subscriber is paused (no
+// attempt spent), retry with backoff while attempts remain and the failure
+// is retryable, otherwise dead-letter. seq is the message's stream
+// sequence.
+func (d *dispatcher) settle(ctx context.Context, msg jetstream.Msg, e *event.Event, seq, attempt uint64, res result) {
 	switch {
+	case res.paused:
+		d.paused.add(seq)
+		if err := msg.NakWithDelay(pausedRetry); err != nil {
+			d.log.WarnContext(ctx, "nak failed, event redelivered after ack wait", eventAttrs(e, d.route.name, slog.Any("err", err))...)
+		}
 	case res.ok():
+		d.paused.forget(seq)
 		d.ack(ctx, msg, e)
 	case res.local || (res.retryable() && attempt < d.route.attempts):
 		d.logFailure(ctx, slog.LevelWarn, "delivery failed, will retry", e, res, slog.Uint64("attempt", attempt))
 		d.nak(ctx, msg, e, attempt)
 	default:
+		d.paused.forget(seq)
 		d.deadLetter(ctx, msg, e, attempt, res)
 	}
 }
@@ -47,6 +58,43 @@ func (d *dispatcher) deadLetter(ctx context.Context, msg jetstream.Msg, e *event
 	d.metrics.deadLetters.Inc()
 	d.logFailure(ctx, slog.LevelWarn, "delivery failed, dead-lettered", e, res, attemptAttr)
 	d.ack(ctx, msg, e)
+}
+
+// pausedRetry is how long a paused subscriber's event waits before it is
+// delivered again.
+const pausedRetry = time.Second
+
+// pausedDeliveries counts, per stream sequence, the deliveries a paused
+// subscriber turned back: JetStream counts them as deliveries, the broker
+// does not count them as attempts. Kept in memory: a broker restarted
+// during a pause counts them again (attempts spent early, the event
+// dead-lettered sooner, as on Knative where every delivery counts).
+type pausedDeliveries struct {
+	mu sync.Mutex
+	n  map[uint64]uint64
+}
+
+// attempt is the attempt number of a delivery JetStream numbers
+// delivered: its deliveries less those turned back paused.
+func (p *pausedDeliveries) attempt(seq, delivered uint64) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(delivered-min(p.n[seq], delivered), 1)
+}
+
+func (p *pausedDeliveries) add(seq uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == nil {
+		p.n = make(map[uint64]uint64)
+	}
+	p.n[seq]++
+}
+
+func (p *pausedDeliveries) forget(seq uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.n, seq)
 }
 
 func (d *dispatcher) ack(ctx context.Context, msg jetstream.Msg, e *event.Event) {

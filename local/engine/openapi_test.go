@@ -46,6 +46,7 @@ func TestAPIAsDocumented(t *testing.T) {
 	c.keys(t)
 	c.deadLetters(t)
 	c.reconcile(t)
+	c.switches(t)
 	c.covered(t)
 }
 
@@ -555,4 +556,46 @@ func (c *apiCheck) refuses(r gateway.Route) bool {
 		return false
 	}
 	return true
+}
+
+// switches sets a switch of each scope and back off, and sends the
+// changes that cannot be made: none of them changes the record.
+func (c *apiCheck) switches(t *testing.T) {
+	var list struct {
+		Switches []json.RawMessage `json:"switches"`
+	}
+	c.must(t, http.StatusOK, "", call{method: "GET", path: "/v1/switches", bearer: c.admin, good: true}).decode(t, &list)
+	if len(list.Switches) != 0 {
+		t.Fatalf("switches set before any was: %s", list.Switches)
+	}
+	put := func(name string) string { return "/v1/switches/" + name }
+	c.must(t, http.StatusOK, "", call{method: "PUT", path: put("shed_fraction"), bearer: c.admin, body: map[string]any{"value": 0.5, "by": "api-test", "reason": "check"}, good: true})
+	c.must(t, http.StatusOK, "", call{method: "PUT", path: put("shed_fraction"), bearer: c.admin, body: map[string]any{"value": 0}, good: true})
+	c.must(t, http.StatusOK, "", call{method: "PUT", path: put("sold_out"), bearer: c.admin, body: map[string]any{"value": false, "campaign": "api-sale", "sku": "cup"}, good: true})
+	c.must(t, http.StatusOK, "", call{method: "PUT", path: put("skip_captcha") + "?plane=shadow", bearer: c.admin, body: map[string]any{"value": false, "campaign": "api-sale"}, good: true})
+	c.must(t, http.StatusNotFound, "switch_not_found", call{method: "PUT", path: put("self_destruct"), bearer: c.admin, body: map[string]any{"value": true}})
+	c.must(t, http.StatusBadRequest, "invalid_value", call{method: "PUT", path: put("pause_claims"), bearer: c.admin, body: map[string]any{"value": "yes"}, good: true})
+	c.must(t, http.StatusBadRequest, "invalid_value", call{method: "PUT", path: put("shed_fraction"), bearer: c.admin, body: map[string]any{"value": 2}, good: true})
+	c.must(t, http.StatusBadRequest, "invalid_value", call{method: "PUT", path: put("pause_claims"), bearer: c.admin, body: map[string]any{}})
+	c.must(t, http.StatusBadRequest, "invalid_scope", call{method: "PUT", path: put("sold_out"), bearer: c.admin, body: map[string]any{"value": true, "campaign": "api-sale"}, good: true})
+	c.must(t, http.StatusBadRequest, "invalid_scope", call{method: "PUT", path: put("skip_captcha"), bearer: c.admin, body: map[string]any{"value": true}, good: true})
+	c.must(t, http.StatusBadRequest, "invalid_scope", call{method: "PUT", path: put("pause_claims"), bearer: c.admin, body: map[string]any{"value": true, "campaign": "api-sale"}, good: true})
+	c.must(t, http.StatusBadRequest, "malformed_json", call{method: "PUT", path: put("pause_claims"), bearer: c.admin, body: `{"value": true, "color": "red"}`})
+	c.must(t, http.StatusBadRequest, "invalid_plane", call{method: "PUT", path: put("pause_claims") + "?plane=mars", bearer: c.admin, body: map[string]any{"value": true}})
+	c.must(t, http.StatusUnsupportedMediaType, "unsupported_media_type", call{method: "PUT", path: put("pause_claims"), bearer: c.admin, body: `{"value": true}`, contentType: "text/plain"})
+	c.must(t, http.StatusRequestEntityTooLarge, "body_too_large", call{method: "PUT", path: put("pause_claims"), bearer: c.admin, body: `{"reason": "` + strings.Repeat("x", 20<<10) + `"}`})
+	c.must(t, http.StatusUnauthorized, "unauthorized", call{method: "PUT", path: put("pause_claims"), bearer: c.user(t, "mallory"), body: map[string]any{"value": true}})
+	c.must(t, http.StatusUnauthorized, "unauthorized", call{method: "GET", path: "/v1/switches"})
+	c.must(t, http.StatusBadRequest, "invalid_plane", call{method: "GET", path: "/v1/switches?plane=both", bearer: c.admin})
+	var after struct {
+		Switches []struct {
+			Name  string          `json:"name"`
+			Value json.RawMessage `json:"value"`
+		} `json:"switches"`
+	}
+	c.must(t, http.StatusOK, "", call{method: "GET", path: "/v1/switches", bearer: c.admin, good: true}).decode(t, &after)
+	if len(after.Switches) != 2 || after.Switches[0].Name != "shed_fraction" || string(after.Switches[0].Value) != "0" ||
+		after.Switches[1].Name != "sold_out" || string(after.Switches[1].Value) != "false" {
+		t.Fatalf("switches after the changes: %+v; want shed_fraction 0 and sold_out false only", after.Switches)
+	}
 }

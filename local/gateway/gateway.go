@@ -47,6 +47,8 @@ func Routes() []Route {
 		{http.MethodGet, "/v1/dead-letters", "admin"},
 		{http.MethodPost, "/v1/dead-letters/redrive", "admin"},
 		{http.MethodPost, "/v1/dead-letters/{id}/redrive", "admin"},
+		{http.MethodGet, "/v1/switches", "admin"},
+		{http.MethodPut, "/v1/switches/{name}", "admin"},
 		{http.MethodGet, "/v1/campaigns/{id}/reconcile", "reconcile"},
 		{http.MethodPost, "/v1/campaigns/{id}/reconcile", "reconcile"},
 		{http.MethodGet, "/dashboard", "admin"},

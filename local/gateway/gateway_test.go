@@ -73,7 +73,7 @@ func serve(g http.Handler, method, target string) *httptest.ResponseRecorder {
 
 // concrete fills a route pattern's wildcards.
 func concrete(pattern string) string {
-	return strings.NewReplacer("{id}", "double11.7f3a").Replace(pattern)
+	return strings.NewReplacer("{id}", "double11.7f3a", "{name}", "sold_out").Replace(pattern)
 }
 
 // api is the public API of DESIGN.md as served today, written out apart
@@ -97,6 +97,8 @@ var api = []struct{ method, uri, service string }{
 	{http.MethodGet, "/v1/dead-letters?campaign=double11", "admin"},
 	{http.MethodPost, "/v1/dead-letters/redrive?type=x", "admin"},
 	{http.MethodPost, "/v1/dead-letters/42/redrive", "admin"},
+	{http.MethodGet, "/v1/switches", "admin"},
+	{http.MethodPut, "/v1/switches/pause_claims", "admin"},
 	{http.MethodGet, "/v1/campaigns/double11/reconcile?limit=5", "reconcile"},
 	{http.MethodPost, "/v1/campaigns/double11/reconcile", "reconcile"},
 	{http.MethodGet, "/dashboard", "admin"},

@@ -63,6 +63,11 @@ func (h *eventHost) rejectMalformed(w http.ResponseWriter, err error) {
 }
 
 func (h *eventHost) respond(w http.ResponseWriter, r *http.Request, in *event.Event, reply *event.Event, err error) {
+	if errors.Is(err, ErrPaused) { // the operator's choice, not a failure to log per event
+		w.Header().Set(PausedHeader, "true")
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusServiceUnavailable, "paused", "%v", err).WithRetryAfter(time.Second))
+		return
+	}
 	if err != nil {
 		status := Status(err)
 		h.logFor(in).Error("handle event", "status", status, "error", err.Error())

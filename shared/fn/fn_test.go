@@ -111,6 +111,7 @@ func TestErrorStatus(t *testing.T) {
 		{fmt.Errorf("claim: %w", fn.ErrConflict), http.StatusConflict},
 		{fmt.Errorf("shed: %w", fn.ErrBusy), http.StatusTooManyRequests},
 		{fmt.Errorf("redis: %w", context.DeadlineExceeded), http.StatusServiceUnavailable},
+		{fmt.Errorf("settlement: %w", fn.ErrPaused), http.StatusServiceUnavailable},
 		{errors.New("connection refused"), http.StatusInternalServerError},
 	}
 	for _, tt := range tests {
@@ -120,6 +121,9 @@ func TestErrorStatus(t *testing.T) {
 		resp := post(t, handler(t, &function{err: tt.err}), input())
 		if resp.StatusCode != tt.want {
 			t.Errorf("handler error %v: status = %d; want %d", tt.err, resp.StatusCode, tt.want)
+		}
+		if paused := resp.Header.Get(fn.PausedHeader) != ""; paused != errors.Is(tt.err, fn.ErrPaused) {
+			t.Errorf("handler error %v: %s header %q", tt.err, fn.PausedHeader, resp.Header.Get(fn.PausedHeader))
 		}
 		var body struct{ Error struct{ Code string } }
 		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Error.Code == "" {

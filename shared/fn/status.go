@@ -17,7 +17,14 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrBusy: shed load (429, retried after backoff).
 	ErrBusy = errors.New("busy")
+	// ErrPaused: the operator paused this work (a degrade switch): 503
+	// with the PausedHeader, on which the local broker keeps the event and
+	// delivers it again later without spending an attempt.
+	ErrPaused = errors.New("paused")
 )
+
+// PausedHeader marks a 503 answered for ErrPaused.
+const PausedHeader = "Surge-Paused"
 
 // Status maps a handler's error to its Knative data-plane status code, the
 // one place a function decides between retry and dead letter.
@@ -31,6 +38,8 @@ func Status(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrBusy):
 		return http.StatusTooManyRequests
+	case errors.Is(err, ErrPaused):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	default:

@@ -19,7 +19,7 @@ var deps *servers.Set
 func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &deps)) }
 
 // tables are those the migrations must create.
-var tables = []string{"schema_migrations", "campaigns", "campaign_items", "orders", "stock_slots", "user_units"}
+var tables = []string{"schema_migrations", "campaigns", "campaign_items", "orders", "stock_slots", "user_units", "switches", "switch_changes"}
 
 // migrations is the number of files in migrations/.
 func migrations(t *testing.T) int {
