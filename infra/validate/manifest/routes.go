@@ -97,14 +97,29 @@ func (ru *rule) beats(other *rule) bool {
 	return ru.method != "" && other.method == ""
 }
 
+// The Gateway API's bounds on an HTTPRoute (the CRD's maxItems on
+// spec.rules and on a rule's matches, sigs.k8s.io/gateway-api v1.1.0): the
+// API server refuses a route past them, and a strict decode does not see
+// them.
+const (
+	maxRouteRules  = 16
+	maxRuleMatches = 8
+)
+
 // routeRules flattens every HTTPRoute of the render into rules.
 func (s Set) routeRules() ([]*rule, error) {
 	services := All[*servingv1.Service](s)
 	var rules []*rule
 	var errs []error
 	Each(s, func(ref Ref, hr *gatewayv1.HTTPRoute) {
+		if n := len(hr.Spec.Rules); n > maxRouteRules {
+			errs = append(errs, fmt.Errorf("%s: %d rules; the Gateway API admits %d to an HTTPRoute", ref, n, maxRouteRules))
+		}
 		for i, r := range hr.Spec.Rules {
 			where := fmt.Sprintf("%s rule %d", ref, i+1)
+			if n := len(r.Matches); n > maxRuleMatches {
+				errs = append(errs, fmt.Errorf("%s: %d matches; the Gateway API admits %d to a rule", where, n, maxRuleMatches))
+			}
 			fn, err := ruleFunction(ref.Namespace, r)
 			if err == nil && services[fn] == nil {
 				err = fmt.Errorf("reaches %q, which is not a Knative Service of the render", fn)

@@ -111,6 +111,12 @@ func TestValidatorCatches(t *testing.T) {
 		{name: "route not routed", facts: func(f *manifest.Facts) {
 			f.Routes = append(f.Routes, gateway.Route{Method: "GET", Path: "/v1/wallet/statements", Service: "query"})
 		}, want: []string{"route GET /v1/wallet/statements (query): no HTTPRoute rule matches it"}},
+		{name: "too many matches in a rule", edit: [3]string{"base/httproute.yaml", "    - matches: # → captcha\n",
+			"    - matches: # → captcha\n" + strings.Repeat("        - method: GET\n          path:\n            type: Exact\n            value: \"/v1/nothing\"\n", 7)},
+			want: []string{"HTTPRoute surge/surge-api rule 3: 9 matches; the Gateway API admits 8 to a rule"}},
+		{name: "too many rules in a route", edit: [3]string{"base/httproute.yaml", "  rules:\n",
+			"  rules:\n" + strings.Repeat("    - matches:\n        - method: GET\n          path:\n            type: Exact\n            value: \"/v1/nothing\"\n      backendRefs:\n        - name: query\n          port: 80\n", 12)},
+			want: []string{"HTTPRoute surge/surge-api: 17 rules; the Gateway API admits 16 to an HTTPRoute"}},
 		{name: "route to another function", facts: func(f *manifest.Facts) { f.Routes[0].Service = "captcha" },
 			want: []string{"route POST /v1/campaigns: HTTPRoute surge/surge-api rule 1 sends it to admin, the local gateway to captcha"}},
 	}
