@@ -61,7 +61,7 @@ func PostgresIn(ctx context.Context, url, schema string, maxConns int32) (*pgxpo
 		cfg.MaxConns = maxConns
 	}
 	if metrics.Enabled() {
-		cfg.ConnConfig.Tracer = &metrics.PostgresTracer{}
+		metrics.TracePostgres(cfg.ConnConfig)
 	}
 	if schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()

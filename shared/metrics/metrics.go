@@ -11,10 +11,17 @@
 // to, never replaced. Every label is bounded: an outcome, a reason or
 // error code from a fixed set, a command or operation name; never a user,
 // claim, campaign or order id.
+//
+// Each decision is counted once, where it is made for the first time: a
+// redelivered event, which gets the recorded decision back, is not
+// counted again. So the counters summed over every instance are the
+// sale's outcome.
 package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/surgekit/surge/events"
 )
 
 // Registry holds every collector of this package; the fn host gathers it.
@@ -32,12 +39,15 @@ const (
 	Abandoned = "abandoned" // the chain refused the reservation as poison
 )
 
+// Other is the label value of anything outside a label's fixed set.
+const Other = "other"
+
 var (
 	clicks = counterVec("surge_clicks_total",
 		"Claims clicked, by captcha's answer: accepted (202) or refused, with the error code the client got as reason.",
 		"outcome", "reason")
 	claims = counterVec("surge_claims_total",
-		"Claims the pre-deduct script decided (each once, not its redeliveries): reserved, or rejected with a reason.",
+		"Claims decided (each once, not its redeliveries): reserved, or rejected with a reason.",
 		"outcome", "reason")
 	queued = counter("surge_orders_queued_total",
 		"Reservations enqueue turned into a receipt token on the user's pending list (each once).")
@@ -46,24 +56,26 @@ var (
 	settleBatch = histogram("surge_settle_batch_size",
 		"Orders per group-commit transaction of settle.", prometheus.ExponentialBuckets(1, 2, 11))
 	releases = counterVec("surge_reservations_released_total",
-		"Reservations whose units were given back to stock, by why: expired (unpaid) or abandoned (poison).",
+		"Reservations whose units were given back to stock (each once), by why: expired (unpaid) or abandoned (poison).",
 		"reason")
 	deadLetters = counterVec("surge_dead_letters_total",
-		"Dead letters stored by reconcile's sink, by event type.", "type")
+		"Dead letters stored (each once: one stored again after a redrive is not counted), by event type.", "type")
 )
 
 // Click counts captcha's answer to a click: Accepted, or Refused with the
-// error code the client was sent.
+// error code the client was sent ("" when accepted).
 func Click(outcome, reason string) { clicks.WithLabelValues(outcome, reason).Inc() }
 
-// Claim counts a decision of the pre-deduct script: a state (reserved,
-// rejected) and a rejection's reason ("" for a reservation).
-func Claim(state, reason string) { claims.WithLabelValues(state, reason).Inc() }
+// Claim counts a new decision: a state (claim.Reserved, claim.Rejected)
+// and a rejection's reason ("" for a reservation; a reason outside
+// events' rejection reasons is Other).
+func Claim(state, reason string) { claims.WithLabelValues(state, rejection(reason)).Inc() }
 
 // Queued counts a receipt token put on a pending list for the first time.
 func Queued() { queued.Inc() }
 
-// Settled counts n orders newly written by one group commit of size batch.
+// Settled counts one group commit of batch orders, n of them newly
+// written.
 func Settled(batch, n int) {
 	settleBatch.Observe(float64(batch))
 	settlements.Add(float64(n))
@@ -72,9 +84,30 @@ func Settled(batch, n int) {
 // Released counts a reservation given back, for reason (Expired, Abandoned).
 func Released(reason string) { releases.WithLabelValues(reason).Inc() }
 
-// DeadLetter counts a dead letter stored, by its event type (one of the
-// types the broker accepts, so a bounded set).
-func DeadLetter(eventType string) { deadLetters.WithLabelValues(eventType).Inc() }
+// DeadLetter counts a dead letter newly stored, by its event type (Other
+// for a type that is not the chain's).
+func DeadLetter(eventType string) { deadLetters.WithLabelValues(chainType(eventType)).Inc() }
+
+// rejection bounds a rejection reason to the public API's set.
+func rejection(reason string) string {
+	switch reason {
+	case "", events.ReasonSoldOut, events.ReasonLimitReached, events.ReasonNotOpen, events.ReasonClosed,
+		events.ReasonUnknownSKU, events.ReasonFailed:
+		return reason
+	}
+	return Other
+}
+
+// chainType bounds an event type to the chain's own.
+func chainType(t string) string {
+	switch t {
+	case events.TypeClaimRequested, events.TypeClaimReserved, events.TypeClaimRejected, events.TypeOrderQueued,
+		events.TypeOrderSettled, events.TypeOrderPaid, events.TypeOrderReleased, events.TypeReconcileReport,
+		events.TypeAlertRaised, events.TypeBudgetLow, events.TypePing:
+		return t
+	}
+	return Other
+}
 
 func counter(name, help string) prometheus.Counter {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})

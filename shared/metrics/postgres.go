@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -14,8 +15,21 @@ var pgSeconds = latency("surge_postgres_query_duration_seconds",
 	"PostgreSQL statements, by operation: the statement's verb and, for a write, its table (\"insert orders\"); \"batch\" for a pipelined batch.",
 	"operation")
 
-// PostgresTracer times every statement and batch of a pgx connection: set
-// it as pgx.ConnConfig.Tracer (pgxpool.Config.ConnConfig.Tracer).
+// TracePostgres makes cfg's connections time every statement and batch
+// (pgxpool.Config.ConnConfig for a pool). pgx takes one tracer: one set
+// already (OpenTelemetry's, say) is kept, both run through pgx's
+// multitracer.
+func TracePostgres(cfg *pgx.ConnConfig) {
+	t := &PostgresTracer{}
+	if cfg.Tracer == nil {
+		cfg.Tracer = t
+		return
+	}
+	cfg.Tracer = multitracer.New(cfg.Tracer, t)
+}
+
+// PostgresTracer times every statement and batch of a pgx connection
+// (TracePostgres sets it).
 type PostgresTracer struct {
 	ops sync.Map // SQL text → prometheus.Observer, up to maxOps texts
 	n   int      // texts in ops (guarded by mu)
