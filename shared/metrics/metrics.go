@@ -86,7 +86,7 @@ func Released(reason string) { releases.WithLabelValues(reason).Inc() }
 
 // DeadLetter counts a dead letter newly stored, by its event type (Other
 // for a type that is not the chain's).
-func DeadLetter(eventType string) { deadLetters.WithLabelValues(chainType(eventType)).Inc() }
+func DeadLetter(eventType string) { deadLetters.WithLabelValues(EventType(eventType)).Inc() }
 
 // rejection bounds a rejection reason to the public API's set.
 func rejection(reason string) string {
@@ -98,8 +98,9 @@ func rejection(reason string) string {
 	return Other
 }
 
-// chainType bounds an event type to the chain's own.
-func chainType(t string) string {
+// EventType is t when it is one of the chain's event types, else Other:
+// a label's value from a fixed set, whatever a sender posted.
+func EventType(t string) string {
 	switch t {
 	case events.TypeClaimRequested, events.TypeClaimReserved, events.TypeClaimRejected, events.TypeOrderQueued,
 		events.TypeOrderSettled, events.TypeOrderPaid, events.TypeOrderReleased, events.TypeReconcileReport,
