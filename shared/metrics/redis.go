@@ -9,7 +9,7 @@ import (
 )
 
 var redisSeconds = latency("surge_redis_command_duration_seconds",
-	"Redis round trips, by command (lower case; a pipeline is one round trip, command \"pipeline\").", "command")
+	"Redis round trips, by command (lower case; a pipeline is one round trip, command \"pipeline\"; a new connection's handshake \"handshake\").", "command")
 
 // RedisHook times every command and pipeline a go-redis client sends:
 // add it with client.AddHook(metrics.RedisHook{}).
@@ -35,7 +35,7 @@ func (RedisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		start := time.Now()
 		err := next(ctx, cmds)
-		redisSeconds.WithLabelValues("pipeline").Observe(time.Since(start).Seconds())
+		redisSeconds.WithLabelValues(pipelineName(cmds)).Observe(time.Since(start).Seconds())
 		return err
 	}
 }
@@ -50,4 +50,16 @@ func commandName(cmd redis.Cmder) string {
 		}
 	}
 	return name
+}
+
+// pipelineName is "pipeline", or "handshake" for the pipeline go-redis
+// sends on a new connection (HELLO, AUTH, SELECT, CLIENT SETINFO).
+func pipelineName(cmds []redis.Cmder) string {
+	if len(cmds) > 0 {
+		switch cmds[0].Name() {
+		case "hello", "auth", "select", "client":
+			return "handshake"
+		}
+	}
+	return "pipeline"
 }
