@@ -4,8 +4,6 @@ import (
 	"os"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
@@ -16,48 +14,13 @@ var deps *servers.Set
 
 func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &deps)) }
 
-// sample is the value of a counter, or the count of a histogram, of the
-// registry's family name whose labels include labels (name, value, …);
-// 0 when there is none.
 func sample(t *testing.T, name string, labels ...string) float64 {
 	t.Helper()
-	families, err := metrics.Registry.Gather()
+	v, err := metrics.Value(name, labels...)
 	if err != nil {
 		t.Fatalf("gather: %v", err)
 	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if !has(m, labels) {
-				continue
-			}
-			switch {
-			case m.GetCounter() != nil:
-				sum += m.GetCounter().GetValue()
-			case m.GetHistogram() != nil:
-				sum += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return sum
-}
-
-func has(m *dto.Metric, labels []string) bool {
-	for i := 0; i+1 < len(labels); i += 2 {
-		found := false
-		for _, l := range m.GetLabel() {
-			if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
-				found = true
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return v
 }
 
 // delta runs do and returns how much the sample moved.
