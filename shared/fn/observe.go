@@ -220,8 +220,8 @@ type noteKey struct{}
 // /v1/campaigns/{id}/claims) rather than only the method. An HTTP
 // function's ServeHTTP calls it instead of mux.ServeHTTP.
 func Serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
-	mux.ServeHTTP(w, r) // sets r.Pattern
-	_, path, found := strings.Cut(r.Pattern, " ") // "POST /v1/…": the method is the span's already
+	mux.ServeHTTP(w, r) // sets r.Pattern, "POST /v1/…": the method is the span's already
+	_, path, found := strings.Cut(r.Pattern, " ")
 	if !found {
 		path = r.Pattern
 	}
