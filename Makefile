@@ -8,7 +8,10 @@
 # `## ` lines; docs/docs_test.go fails for a target without one.
 
 GO         ?= go
-TEST_FLAGS ?= -race -count=1 -timeout 14m
+# -artifacts keeps what tests save in t.ArtifactDir() (the browser tests'
+# screenshots) under .surge/test-output/_artifacts/.
+TEST_OUTPUT ?= $(CURDIR)/.surge/test-output
+TEST_FLAGS ?= -race -count=1 -timeout 14m -artifacts -outputdir=$(TEST_OUTPUT)
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
@@ -25,7 +28,9 @@ up:
 	$(GO) run ./local/cmd/up
 
 ## test: vet, staticcheck, the offline manifest validation, then every test with the race detector
+## (what tests save, such as the browser tests' screenshots, is kept under .surge/test-output/_artifacts/)
 test: vet lint validate
+	mkdir -p $(TEST_OUTPUT)
 	$(GO) test $(TEST_FLAGS) ./...
 
 ## bench: baselines, each function as a stage, the click phase (win, sold out and limited, at the gateway and at

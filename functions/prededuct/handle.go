@@ -48,6 +48,9 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if dec.New { // a redelivery gets the recorded decision back: counted once
 		metrics.Claim(dec.State, dec.Reason)
 	}
+	if dec.State == claim.Rejected {
+		fn.SetOutcome(ctx, dec.Reason) // the line says sold_out, not claim.rejected
+	}
 	return f.signed(reply(d, dec, now))
 }
 

@@ -3,11 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"sync/atomic"
 
+	"github.com/surgekit/surge/local/collector"
 	"github.com/surgekit/surge/local/crowd"
 )
 
@@ -70,7 +67,7 @@ func (r *runner) observability(ctx context.Context) error {
 		r.skip(StepObservability, "no engine of its own can be started here (-url)")
 		return nil
 	}
-	col, err := startCollector()
+	col, err := collector.Start(collector.Config{Discard: true}) // a crowd's spans, counted as a forwarding collector takes them
 	if err != nil {
 		return err
 	}
@@ -92,7 +89,7 @@ func (r *runner) observability(ctx context.Context) error {
 	}
 	cost.CPUPerClaimOff, cost.CPUPerClaimOn = meanCPUPerClaim(cost.Off), meanCPUPerClaim(cost.On)
 	cost.Ratio = ratioTo(cost.CPUPerClaimOn, cost.CPUPerClaimOff)
-	cost.TraceExports, cost.TraceBytes = col.exports.Load(), col.bytes.Load()
+	cost.TraceExports, cost.TraceBytes = col.Exports(), col.Bytes()
 	r.rep.Observability = cost
 	r.logf("observe  CPU per claim: %.0f µs off, %.0f µs on (%.2f×); the collector took %d exports, %d bytes",
 		cost.CPUPerClaimOff, cost.CPUPerClaimOn, cost.Ratio, cost.TraceExports, cost.TraceBytes)
@@ -141,36 +138,3 @@ func meanCPUPerClaim(rs []*crowd.Result) float64 {
 	}
 	return sum / float64(len(rs))
 }
-
-// collector is the OTLP/HTTP endpoint the observed engines send spans to:
-// it takes every export and keeps only its count and size, as a collector
-// that forwards them would take them.
-type collector struct {
-	srv            *http.Server
-	addr           string
-	exports, bytes atomic.Int64
-}
-
-func startCollector() (*collector, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("trace collector: %w", err)
-	}
-	c := &collector{addr: ln.Addr().String()}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, req *http.Request) {
-		n, _ := io.Copy(io.Discard, req.Body)
-		c.exports.Add(1)
-		c.bytes.Add(n)
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		w.WriteHeader(http.StatusOK) // an empty ExportTraceServiceResponse: every span taken
-	})
-	c.srv = &http.Server{Handler: mux}
-	go func() { _ = c.srv.Serve(ln) }()
-	return c, nil
-}
-
-// URL is the base URL exporters take as OTEL_EXPORTER_OTLP_ENDPOINT.
-func (c *collector) URL() string { return "http://" + c.addr }
-
-func (c *collector) Close() { _ = c.srv.Close() }

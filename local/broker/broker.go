@@ -22,6 +22,8 @@ type Broker struct {
 	cfg         Config
 	log         *slog.Logger
 	store       *store
+	metrics     *metrics
+	hops        hops
 	listener    net.Listener
 	dispatchers []*dispatcher
 	pingers     []pinger
@@ -49,7 +51,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Broker{cfg: cfg, log: log, store: st}
+	b := &Broker{cfg: cfg, log: log, store: st, hops: newHops(cfg.Tracing)}
+	b.metrics = newMetrics(b.Stats)
 	if err := b.setup(ctx, routes, pings); err != nil {
 		b.Close()
 		return nil, err
@@ -61,7 +64,7 @@ func (b *Broker) setup(ctx context.Context, routes []route, pings []PingSource) 
 	if err := b.startConsumers(ctx, routes); err != nil {
 		return err
 	}
-	ing := ingester{store: b.store}
+	ing := b.ingester()
 	for _, p := range pings {
 		pg, err := newPinger(p, b.cfg.Namespace, b.cfg.PingInterval, ing, b.log)
 		if err != nil {

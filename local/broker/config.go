@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/surgekit/surge/shared/tracing"
 )
 
 // Config configures a Broker. The zero value of every optional field picks
@@ -53,6 +55,9 @@ type Config struct {
 	// Pprof serves net/http/pprof under /debug/pprof/ on the ingress
 	// listener, for CPU profiles under load (make bench). Off by default.
 	Pprof bool
+	// Tracing records a span per event ingested and per delivery attempt
+	// (nil: off); the caller shuts it down after Run.
+	Tracing *tracing.Tracing
 }
 
 func (c *Config) fill() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -63,7 +64,13 @@ func (d *dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	if md, err := msg.Metadata(); err == nil {
 		attempt = md.NumDelivered
 	}
-	d.settle(ctx, msg, e, attempt, d.deliverCopies(ctx, e))
+	if attempt > 1 {
+		d.metrics.redeliveries.Inc()
+	}
+	ctx, span := d.ing.hops.startDelivery(ctx, e, d.route, attempt)
+	res := d.deliverCopies(ctx, e)
+	d.settle(ctx, msg, e, attempt, res)
+	endDelivery(span, res)
 }
 
 // deliverCopies delivers e once (twice in duplicate mode, one after the
@@ -71,7 +78,9 @@ func (d *dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 func (d *dispatcher) deliverCopies(ctx context.Context, e *event.Event) result {
 	var res result
 	for range d.copies {
+		start := time.Now()
 		res = d.send(ctx, d.route.subscriber, e)
+		d.metrics.delivered(res, time.Since(start))
 		if !res.ok() {
 			return res
 		}

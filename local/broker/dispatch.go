@@ -25,6 +25,7 @@ type dispatcher struct {
 	cons    jetstream.Consumer
 	client  *http.Client
 	ing     ingester
+	metrics triggerMetrics
 	log     *slog.Logger
 	workers int
 	copies  int          // 2 in duplicate-delivery mode

@@ -19,12 +19,24 @@ import (
 // ingester stores events into the stream: from HTTP ingress, from
 // PingSources and from subscriber replies.
 type ingester struct {
-	store *store
+	store   *store
+	metrics *metrics
+	hops    hops
 }
 
+func (b *Broker) ingester() ingester { return ingester{store: b.store, metrics: b.metrics, hops: b.hops} }
+
 // ingest validates e and stores it, deduplicated on source+id when dedup
-// is true. It returns once JetStream has acknowledged the event.
+// is true. It returns once JetStream has acknowledged the event. With
+// tracing on, storing is a span and e is stored carrying its context.
 func (g ingester) ingest(ctx context.Context, e *event.Event, dedup bool) error {
+	ctx, span := g.hops.startIngest(ctx, e)
+	err := g.put(ctx, e, dedup)
+	endIngest(span, err)
+	return err
+}
+
+func (g ingester) put(ctx context.Context, e *event.Event, dedup bool) error {
 	subject, err := subjectFor(e.Type())
 	if err != nil {
 		return err
@@ -37,7 +49,12 @@ func (g ingester) ingest(ctx context.Context, e *event.Event, dedup bool) error 
 	if dedup {
 		id = dedupID(e)
 	}
-	return g.store.publish(ctx, msg, id)
+	duplicate, err := g.store.publish(ctx, msg, id)
+	if err != nil {
+		return err
+	}
+	g.metrics.stored(e.Type(), duplicate)
+	return nil
 }
 
 // ingressHandler accepts CloudEvents over HTTP, binary or structured.

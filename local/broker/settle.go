@@ -44,6 +44,7 @@ func (d *dispatcher) deadLetter(ctx context.Context, msg jetstream.Msg, e *event
 		d.nak(ctx, msg, e, attempt)
 		return
 	}
+	d.metrics.deadLetters.Inc()
 	d.logFailure(ctx, slog.LevelWarn, "delivery failed, dead-lettered", e, res, attemptAttr)
 	d.ack(ctx, msg, e)
 }

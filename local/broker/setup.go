@@ -59,7 +59,7 @@ func (b *Broker) startConsumers(ctx context.Context, routes []route) error {
 		}
 		keep[cc.Durable] = true
 		b.dispatchers = append(b.dispatchers, &dispatcher{route: r, cons: cons, client: client,
-			ing: ingester{store: b.store}, log: b.log, workers: b.cfg.Workers, copies: copies})
+			ing: b.ingester(), metrics: b.metrics.trigger(r.name), log: b.log, workers: b.cfg.Workers, copies: copies})
 	}
 	return b.store.pruneConsumers(ctx, keep)
 }
@@ -78,16 +78,18 @@ func newClient(workers int) *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// Handler serves ingress, health checks and each trigger's delivery state
-// (GET /debug/triggers), and net/http/pprof when Config.Pprof is set.
+// Handler serves ingress, health checks, each trigger's delivery state
+// (GET /debug/triggers), the Prometheus metrics (GET /metrics), and
+// net/http/pprof when Config.Pprof is set.
 func (b *Broker) Handler() http.Handler {
-	ing := ingressHandler{ingester: ingester{store: b.store}, log: b.log,
+	ing := ingressHandler{ingester: b.ingester(), log: b.log,
 		brokerName: b.cfg.BrokerName, maxBytes: b.cfg.MaxEventBytes}
 	mux := http.NewServeMux()
 	mux.Handle("POST /{$}", ing)
 	mux.Handle("POST /{namespace}/{broker}", ing)
 	mux.HandleFunc("GET /health/readiness", b.readiness)
 	mux.HandleFunc("GET /debug/triggers", b.serveStats)
+	mux.Handle("GET /metrics", b.metrics.handler(b.log))
 	mux.HandleFunc("GET /health/liveness", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	})

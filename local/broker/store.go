@@ -89,17 +89,18 @@ func (s *store) connect(ctx context.Context, cfg Config) error {
 
 // publish stores one encoded event (see storedMsg) and returns once
 // JetStream acknowledged it. A non-empty msgID makes JetStream drop
-// re-sends within its window.
-func (s *store) publish(ctx context.Context, msg *nats.Msg, msgID string) error {
+// re-sends within its window; duplicate tells it dropped this one.
+func (s *store) publish(ctx context.Context, msg *nats.Msg, msgID string) (duplicate bool, err error) {
 	var opts []jetstream.PublishOpt
 	if msgID != "" {
 		opts = append(opts, jetstream.WithMsgID(msgID))
 	}
 	js := s.pubs[(s.next.Add(1)-1)%uint64(len(s.pubs))]
-	if _, err := js.PublishMsg(ctx, msg, opts...); err != nil {
-		return fmt.Errorf("publish %s: %w", msg.Subject, err)
+	ack, err := js.PublishMsg(ctx, msg, opts...)
+	if err != nil {
+		return false, fmt.Errorf("publish %s: %w", msg.Subject, err)
 	}
-	return nil
+	return ack.Duplicate, nil
 }
 
 // pruneConsumers deletes durable consumers of triggers that no longer exist,

@@ -64,7 +64,7 @@ func TestStoredRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("storedMsg: %v", err)
 			}
-			if err := st.publish(t.Context(), msg, ""); err != nil { // some share an id
+			if _, err := st.publish(t.Context(), msg, ""); err != nil { // some share an id
 				t.Fatalf("publish: %v", err)
 			}
 			got := fetchOne(t, cons)
@@ -150,7 +150,7 @@ func TestJSONStoreStillDelivers(t *testing.T) {
 		}
 		msg := nats.NewMsg("events." + e.Type())
 		msg.Data = data
-		if err := b.store.publish(t.Context(), msg, dedupID(&e)); err != nil {
+		if _, err := b.store.publish(t.Context(), msg, dedupID(&e)); err != nil {
 			t.Fatalf("publish: %v", err)
 		}
 	}

@@ -57,7 +57,8 @@ type Config struct {
 	// Profiling makes the broker and every function serve net/http/pprof
 	// (-pprof, SURGE_PPROF=true) for CPU profiles under load; see Targets.
 	Profiling bool
-	// Env is added to every function's environment (e.g. SURGE_CAPTCHA_MIN_AGE=0).
+	// Env is added to every function's environment (e.g. SURGE_CAPTCHA_MIN_AGE=0)
+	// and to the broker's (OTEL_*: the broker traces its hops).
 	Env []string
 	// Instances runs more than one process of a function (1 when absent),
 	// each on its own port; the gateway spreads requests over them round
@@ -105,7 +106,7 @@ func (e *Engine) start(ctx context.Context) error {
 		return err
 	}
 	e.brokerURL = "http://" + brokerLn.Addr().String()
-	if err := e.launch("broker", "broker", brokerLn, e.brokerArgs(brokerLn.Addr().String()), os.Environ()); err != nil {
+	if err := e.launch("broker", "broker", brokerLn, e.brokerArgs(brokerLn.Addr().String()), e.brokerEnv()); err != nil {
 		return err
 	}
 	for _, name := range Functions() {
@@ -176,6 +177,11 @@ func (e *Engine) brokerArgs(addr string) []string {
 	}
 	return args
 }
+
+// brokerEnv is the broker's environment: Config.Env goes to it as to the
+// functions, so the OTEL_* settings a test or make bench gives trace the
+// broker's hops too.
+func (e *Engine) brokerEnv() []string { return append(os.Environ(), e.cfg.Env...) }
 
 // functionEnv is the environment of a function instance serving at base.
 func (e *Engine) functionEnv(base string) []string {

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/surgekit/surge/local/storefront"
 	"github.com/surgekit/surge/shared/httpapi"
 )
 
@@ -47,7 +50,11 @@ func Routes() []Route {
 	}
 }
 
-// New returns a handler proxying every route to its service. services maps
+// New returns a handler proxying every route to its service, and serving
+// the gateway's own metrics on GET /metrics (outside the API v1: no
+// function sees it, see metrics) and the buyers' static page
+// (local/storefront) at / and under /store/; neither is a route of the
+// API, so neither is in Routes. services maps
 // a service to the base URLs of its instances; requests go round robin
 // across them, as a Kubernetes Service spreads them over its pods. The
 // transport sets no response timeout, and the server in front of it must
@@ -61,28 +68,38 @@ func New(services map[string][]string) (http.Handler, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	buffers := &bufferPool{}
+	m := newMetrics()
 	proxies := make(map[string]http.Handler)
 	mux := http.NewServeMux()
 	for _, r := range Routes() {
 		p, ok := proxies[r.Service]
 		if !ok {
 			var err error
-			if p, err = proxyFor(r.Service, services[r.Service], transport, buffers); err != nil {
+			if p, err = proxyFor(r.Service, services[r.Service], transport, buffers, m.upstreamErrors(r.Service)); err != nil {
 				return nil, err
 			}
 			proxies[r.Service] = p
 		}
-		mux.Handle(r.Method+" "+r.Path, p)
+		pattern := r.Method + " " + r.Path
+		mux.Handle(pattern, m.instrument(pattern, p))
 	}
-	mux.HandleFunc("/", httpapi.NotFound)
+	mux.Handle("GET /metrics", m.handler())
+	store, err := storefront.New()
+	if err != nil {
+		return nil, err
+	}
+	store.Register(mux)
+	mux.Handle("/", m.instrument(unmatched, http.HandlerFunc(httpapi.NotFound)))
 	return mux, nil
 }
 
 // proxyFor is the reverse proxy of one service over its instances. It
 // copies bodies through pooled buffers (the standard proxy allocates 32 KB
 // per request without a BufferPool) and sets X-Forwarded-For from the
-// client's address: the trusted proxy's header the funnel reads.
-func proxyFor(name string, bases []string, t http.RoundTripper, buffers httputil.BufferPool) (http.Handler, error) {
+// client's address: the trusted proxy's header the funnel reads. A call
+// the service does not answer counts in upstreamErrors, unless the client
+// left first.
+func proxyFor(name string, bases []string, t http.RoundTripper, buffers httputil.BufferPool, upstreamErrors prometheus.Counter) (http.Handler, error) {
 	if len(bases) == 0 {
 		return nil, fmt.Errorf("gateway: no address for service %q", name)
 	}
@@ -104,6 +121,9 @@ func proxyFor(name string, bases []string, t http.RoundTripper, buffers httputil
 		Transport:  t,
 		BufferPool: buffers,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() == nil {
+				upstreamErrors.Inc()
+			}
 			httpapi.WriteError(w, httpapi.Errorf(http.StatusServiceUnavailable, "upstream_unavailable", "%s is unavailable", name))
 		},
 	}, nil

@@ -130,7 +130,7 @@ func TestNoRoute(t *testing.T) {
 	g := newGateway(t, b.urls)
 	tests := []struct{ name, method, target string }{
 		{"unknown path", http.MethodGet, "/v1/nope"},
-		{"root", http.MethodGet, "/"},
+		{"POST to the storefront", http.MethodPost, "/"},
 		{"unversioned", http.MethodPost, "/campaigns"},
 		{"sub-path of a route", http.MethodGet, "/v1/keys/extra"},
 		// A wrong method on a known path is 404, not 405: the catch-all

@@ -59,8 +59,9 @@ func inherited(ctx context.Context, own *observer) *observer {
 }
 
 // startEvent starts the span of in, child of the context its traceparent
-// carries.
+// carries, and gives the handler a note for its outcome (SetOutcome).
 func (o *observer) startEvent(ctx context.Context, in *event.Event) (context.Context, trace.Span) {
+	ctx = context.WithValue(ctx, eventNoteKey{}, &eventNote{})
 	if o.tracer == nil {
 		return ctx, nil
 	}
@@ -76,6 +77,9 @@ func (o *observer) startEvent(ctx context.Context, in *event.Event) (context.Con
 // next stage continues the trace) and writes in's line.
 func (o *observer) endEvent(ctx context.Context, span trace.Span, in, reply *event.Event, err error, start time.Time) {
 	status, outcome := eventOutcome(reply, err)
+	if n, ok := ctx.Value(eventNoteKey{}).(*eventNote); ok && n.outcome != "" && err == nil {
+		outcome = n.outcome
+	}
 	if span != nil {
 		if reply != nil {
 			tracing.Inject(ctx, reply)
@@ -92,6 +96,24 @@ func (o *observer) endEvent(ctx context.Context, span trace.Span, in, reply *eve
 	o.log.LogAttrs(ctx, slog.LevelInfo, "handled event", withTrace(ctx,
 		slog.String("event_id", in.ID()), slog.String("event_type", in.Type()), slog.String("event_source", in.Source()),
 		slog.String("outcome", outcome), slog.Int("status", status), millis(start))...)
+}
+
+// eventNote is what an event handler tells the host about the event it
+// handles: the outcome the line and the span say (SetOutcome).
+type eventNote struct{ outcome string }
+
+type eventNoteKey struct{}
+
+// SetOutcome names the outcome of the event ctx's handler is handling, a
+// word the reply's type does not say (prededuct: why a claim was
+// rejected, sold_out); the host's line, its summary and the span say it
+// instead of the reply's type. An error returned still names the outcome
+// by its status. Outside the event host, or with lines and tracing off,
+// it does nothing.
+func SetOutcome(ctx context.Context, outcome string) {
+	if n, ok := ctx.Value(eventNoteKey{}).(*eventNote); ok {
+		n.outcome = outcome
+	}
 }
 
 // eventOutcome is the status an event's handling answers and a short word

@@ -221,3 +221,46 @@ func TestRequestLineNamesTheErrorCode(t *testing.T) {
 		t.Errorf("a request without traceparent starts a trace; line %v has no trace_id", line)
 	}
 }
+
+// noting handles as function does and names its outcome with SetOutcome.
+type noting struct {
+	function
+	outcome string
+}
+
+func (n *noting) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	fn.SetOutcome(ctx, n.outcome)
+	return n.function.Handle(ctx, e)
+}
+
+// An outcome the handler names is what the line and the span say instead
+// of the reply's type; an error still names the outcome by its status.
+func TestHandlerNamesItsOutcome(t *testing.T) {
+	reply := events.ClaimRejected(events.ClaimRejectedData{ClaimID: "c1.a", CampaignID: "c1", UserID: "u", Reason: "sold_out"}, input().Time())
+	tests := []struct {
+		name string
+		f    *noting
+		want string
+	}{
+		{"reply", &noting{function: function{reply: &reply}, outcome: "sold_out"}, "sold_out"},
+		{"error", &noting{function: function{err: fn.ErrPoison}, outcome: "sold_out"}, "poison"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, spans, buf := observed(t, tt.f)
+			post(t, h, input())
+			if got := oneLine(t, buf, "handled event")["outcome"]; got != tt.want {
+				t.Errorf("line outcome %v; want %s", got, tt.want)
+			}
+			ended := spans.Ended()
+			if len(ended) != 1 {
+				t.Fatalf("%d spans, want 1", len(ended))
+			}
+			for _, kv := range ended[0].Attributes() {
+				if kv.Key == "surge.outcome" && kv.Value.AsString() != tt.want {
+					t.Errorf("span outcome %s; want %s", kv.Value.AsString(), tt.want)
+				}
+			}
+		})
+	}
+}

@@ -98,17 +98,23 @@ func rejection(reason string) string {
 	return Other
 }
 
-// EventType is t when it is one of the chain's event types, else Other:
-// a label's value from a fixed set, whatever a sender posted.
+// EventType is t when it is one of the chain's event types (events.Types),
+// else Other: a label's value from a fixed set, whatever a sender posted.
 func EventType(t string) string {
-	switch t {
-	case events.TypeClaimRequested, events.TypeClaimReserved, events.TypeClaimRejected, events.TypeOrderQueued,
-		events.TypeOrderSettled, events.TypeOrderPaid, events.TypeOrderReleased, events.TypeReconcileReport,
-		events.TypeAlertRaised, events.TypeBudgetLow, events.TypePing:
+	if chainTypes[t] {
 		return t
 	}
 	return Other
 }
+
+// chainTypes is the set of events.Types, built once and only read.
+var chainTypes = func() map[string]bool {
+	set := make(map[string]bool)
+	for _, t := range events.Types() {
+		set[t] = true
+	}
+	return set
+}()
 
 func counter(name, help string) prometheus.Counter {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})

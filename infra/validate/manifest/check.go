@@ -44,7 +44,7 @@ func Validate(ctx context.Context, fsys filesys.FileSystem, f Facts, t Target) (
 		}
 		f.External = map[string][]string{secretName: keys}
 	}
-	if err := errors.Join(s.CheckTriggers(f), s.CheckEnv(f), s.CheckPolicies(f), s.CheckRoutes(f), checkHasBase(fsys, t, s)); err != nil {
+	if err := errors.Join(s.CheckTriggers(f), s.CheckEnv(f), s.CheckPolicies(f), s.CheckRoutes(f), s.CheckScrape(), checkHasBase(fsys, t, s)); err != nil {
 		return 0, fmt.Errorf("%s: %w", t.Name, err)
 	}
 	return len(s.Objects), nil

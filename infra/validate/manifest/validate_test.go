@@ -99,6 +99,15 @@ func TestValidatorCatches(t *testing.T) {
 			want: []string{"function settle emits dev.surgekit.order.refunded.v1: no Trigger filters on it"}},
 		{name: "variable not provided", facts: func(f *manifest.Facts) { f.Env["settle"] = append(f.Env["settle"], "SURGE_NOPE") },
 			want: []string{"Service surge/settle: SURGE_NOPE is read by functions/settle"}},
+		{name: "service not scraped", edit: [3]string{"base/services.yaml", "        prometheus.io/scrape: \"true\"\n", ""},
+			want: []string{`Service surge/captcha: spec.template.metadata.annotations has no prometheus.io/scrape (want "true")`}},
+		{name: "scrape port not the serving port", edit: [3]string{"base/services.yaml", `prometheus.io/port: "8080"`, `prometheus.io/port: "9091"`},
+			want: []string{`Service surge/captcha: spec.template.metadata.annotations prometheus.io/port is "9091"; want "8080"`}},
+		{name: "scrape path not the runtime's", edit: [3]string{"base/services.yaml", "prometheus.io/path: /metrics", "prometheus.io/path: /stats"},
+			want: []string{`Service surge/captcha: spec.template.metadata.annotations prometheus.io/path is "/stats"; want "/metrics"`}},
+		{name: "scrape port not the declared port", edit: [3]string{"base/services.yaml", "          image: ko://github.com/surgekit/surge/functions/captcha\n",
+			"          image: ko://github.com/surgekit/surge/functions/captcha\n          ports:\n            - name: http1\n              containerPort: 9000\n"},
+			want: []string{`Service surge/captcha: spec.template.metadata.annotations prometheus.io/port is "8080"; want "9000"`}},
 		{name: "route not routed", facts: func(f *manifest.Facts) {
 			f.Routes = append(f.Routes, gateway.Route{Method: "GET", Path: "/v1/wallet/statements", Service: "query"})
 		}, want: []string{"route GET /v1/wallet/statements (query): no HTTPRoute rule matches it"}},

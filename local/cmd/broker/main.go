@@ -13,9 +13,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/surgekit/surge/local/broker"
 	"github.com/surgekit/surge/shared/socket"
+	"github.com/surgekit/surge/shared/tracing"
 )
 
 func main() {
@@ -32,7 +34,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, log *slog.Logger, args []string) error {
+func run(ctx context.Context, log *slog.Logger, args []string) (err error) {
 	cfg, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -40,6 +42,10 @@ func run(ctx context.Context, log *slog.Logger, args []string) error {
 	if cfg.Listener, err = socket.Listen(os.Getenv, cfg.Listen); err != nil {
 		return err
 	}
+	if cfg.Tracing, err = tracing.FromEnv(ctx, "broker", os.Getenv); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, flushSpans(ctx, cfg.Tracing)) }()
 	b, err := broker.New(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("start broker: %w", err)
@@ -51,6 +57,16 @@ func run(ctx context.Context, log *slog.Logger, args []string) error {
 	log.Info("broker stopped")
 	return nil
 }
+
+// flushSpans exports the spans still queued, for at most spanFlush.
+func flushSpans(ctx context.Context, t *tracing.Tracing) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spanFlush)
+	defer cancel()
+	return t.Shutdown(ctx)
+}
+
+// spanFlush bounds the export of the last spans on shutdown.
+const spanFlush = 5 * time.Second
 
 func parseFlags(args []string) (broker.Config, error) {
 	cfg := broker.Config{Services: map[string]string{}}

@@ -76,6 +76,8 @@ Surge is up at %[1]s   (logs: %[2]s/logs, Ctrl-C stops, data is kept)
   curl -s $SURGE_URL/v1/claims/<claim_id> -H "Authorization: Bearer $TOKEN"
   curl -s $SURGE_URL/v1/orders -H "Authorization: Bearer $TOKEN"
   curl -s $SURGE_URL/v1/campaigns/demo/stock
+  # the storefront, as that user, in a browser
+  echo "$SURGE_URL/?campaign=demo#token=$TOKEN"
 
 `, url, state)
 }
