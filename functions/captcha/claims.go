@@ -13,6 +13,7 @@ import (
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/metrics"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/switches"
 )
@@ -44,6 +45,8 @@ var errPublish = httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "c
 // acceptClaim: POST /v1/campaigns/{id}/claims → 202 Accepted.
 // Past MaxInflight claims at once it sheds at once, before any Redis or
 // broker work: a 503 now beats a timeout later.
+// Every answer is counted (metrics.Click): accepted, or refused by its
+// error code.
 func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
 	sw := f.d.Switches.Now()
 	if err := f.degraded(sw); err != nil {
@@ -51,15 +54,18 @@ func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !f.enter() {
+		metrics.Click(metrics.Refused, refusal(errOverloaded))
 		f.fail(w, r, errOverloaded)
 		return
 	}
 	defer f.leave()
 	a, err := f.claim(w, r, sw)
 	if err != nil {
+		metrics.Click(metrics.Refused, refusal(err))
 		f.fail(w, r, err)
 		return
 	}
+	metrics.Click(metrics.Accepted, "")
 	httpapi.WriteJSON(w, http.StatusAccepted, a)
 }
 
@@ -123,8 +129,9 @@ func (f *Function) claim(w http.ResponseWriter, r *http.Request, sw *switches.Sn
 	return accepted(id), f.submit(ctx, claim.Record{ID: id, CampaignID: spec.ID, UserID: user, SKU: body.SKU, Qty: body.Qty})
 }
 
-// refusal is the statistics' name of a click's outcome: "" when it was
-// accepted, else its error code (internal for a failure of ours).
+// refusal is the statistics' and the metrics' name of a click's outcome:
+// "" when it was accepted, else its error code (internal for a failure of
+// ours), one of the codes this function writes.
 func refusal(err error) string {
 	var apiErr *httpapi.Error
 	switch {

@@ -16,6 +16,7 @@ import (
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/keyspace"
+	"github.com/surgekit/surge/shared/metrics"
 	"github.com/surgekit/surge/shared/pending"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/receipt"
@@ -156,6 +157,9 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	fresh, err := f.record(ctx, d, orderNo, token)
 	if err != nil {
 		return nil, err
+	}
+	if fresh {
+		metrics.Queued()
 	}
 	if fresh && p.spec.UnitPriced() {
 		f.issued.Add(d.CampaignID, p.spec.Budget, p.amount)

@@ -11,6 +11,7 @@ import (
 	"github.com/surgekit/surge/events"
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/fn"
+	"github.com/surgekit/surge/shared/metrics"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/stats"
 	"github.com/surgekit/surge/shared/stock"
@@ -44,6 +45,9 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, err
 	}
 	count(c.stats, d, dec, now)
+	if dec.New { // a redelivery gets the recorded decision back: counted once
+		metrics.Claim(dec.State, dec.Reason)
+	}
 	if dec.State == claim.Rejected {
 		fn.SetOutcome(ctx, dec.Reason) // the line says sold_out, not claim.rejected
 	}

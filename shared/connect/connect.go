@@ -1,5 +1,6 @@
 // Package connect opens the clients every function shares: Redis,
-// PostgreSQL and S3, each with deadlines, from URLs in the configuration.
+// PostgreSQL and S3, each with deadlines, from URLs in the configuration,
+// and each timed by package metrics unless SURGE_METRICS is off.
 package connect
 
 import (
@@ -13,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/surgekit/surge/shared/metrics"
 )
 
 // Redis opens a client for url (redis://host:port/db) with context
@@ -29,6 +32,9 @@ func Redis(ctx context.Context, url string, poolSize int) (*redis.Client, error)
 		opt.PoolSize = poolSize
 	}
 	c := redis.NewClient(opt)
+	if metrics.Enabled() {
+		c.AddHook(metrics.RedisHook{})
+	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("redis ping: %w", err)
@@ -53,6 +59,9 @@ func PostgresIn(ctx context.Context, url, schema string, maxConns int32) (*pgxpo
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	if metrics.Enabled() {
+		metrics.TracePostgres(cfg.ConnConfig)
 	}
 	if schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
@@ -82,12 +91,16 @@ func S3(cfg S3Config) *s3.Client {
 	if region == "" {
 		region = "us-east-1"
 	}
-	return s3.New(s3.Options{
+	opts := s3.Options{
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, ""),
 		BaseEndpoint: endpoint(cfg.Endpoint),
 		UsePathStyle: true,
-	})
+	}
+	if metrics.Enabled() {
+		opts.APIOptions = append(opts.APIOptions, metrics.S3Timing)
+	}
+	return s3.New(opts)
 }
 
 func endpoint(url string) *string {

@@ -10,6 +10,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/surgekit/surge/shared/metrics"
 )
 
 // ErrNotFound: no dead letter has that id.
@@ -43,15 +45,20 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (source, event_id, event_type) DO NOTHING`
 
 // Put stores e once: a dead letter already stored (the same source, id and
-// type, as after a redrive that died again) is left as it is.
+// type, as after a redrive that died again) is left as it is. One newly
+// stored is counted (metrics.DeadLetter).
 func (s *Store) Put(ctx context.Context, e event.Event) error {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
 	}
-	if _, err := s.pool.Exec(ctx, insert, e.ID(), e.Type(), e.Source(), campaignOf(e),
-		ErrorCode(e), extString(e, ExtErrorDest), body); err != nil {
+	tag, err := s.pool.Exec(ctx, insert, e.ID(), e.Type(), e.Source(), campaignOf(e),
+		ErrorCode(e), extString(e, ExtErrorDest), body)
+	if err != nil {
 		return fmt.Errorf("dead letter %s: %w", e.ID(), err)
+	}
+	if tag.RowsAffected() == 1 {
+		metrics.DeadLetter(e.Type())
 	}
 	return nil
 }

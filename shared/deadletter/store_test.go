@@ -14,6 +14,7 @@ import (
 	"github.com/surgekit/surge/local/servers"
 	"github.com/surgekit/surge/local/servers/servertest"
 	"github.com/surgekit/surge/shared/deadletter"
+	"github.com/surgekit/surge/shared/metrics"
 	"github.com/surgekit/surge/shared/schema"
 )
 
@@ -49,10 +50,14 @@ func TestPutOnceRedriveAsFirstSent(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	e := dead(t, "sale1", "alice")
+	before, _ := metrics.Value("surge_dead_letters_total", "type", e.Type())
 	for range 2 {
 		if err := s.Put(ctx, e); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if after, _ := metrics.Value("surge_dead_letters_total", "type", e.Type()); after-before != 1 {
+		t.Errorf("surge_dead_letters_total{type=%q} moved by %v; want 1 (stored once, counted once)", e.Type(), after-before)
 	}
 	got, err := s.List(ctx, deadletter.Filter{})
 	if err != nil || len(got) != 1 {

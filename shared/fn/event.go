@@ -11,6 +11,7 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
 	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/metrics"
 )
 
 // MaxEventBytes bounds an incoming event; larger bodies get 413.
@@ -39,6 +40,7 @@ func (h *eventHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.rejectMalformed(w, err)
 		return
 	}
+	noteRoute(r.Context(), shortType(metrics.EventType(e.Type())))
 	obs := inherited(r.Context(), h.obs)
 	if obs.off() {
 		reply, err := h.fn.Handle(r.Context(), *e)

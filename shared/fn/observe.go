@@ -188,8 +188,7 @@ func (o *observer) httpFunction(next http.Handler) http.Handler {
 
 func (o *observer) serveRequest(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	note := &requestNote{}
-	ctx := context.WithValue(r.Context(), noteKey{}, note)
+	ctx, note := noted(r.Context())
 	var span trace.Span
 	if o.tracer != nil {
 		ctx = propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))
@@ -232,7 +231,8 @@ func isCloudEvent(h http.Header) bool {
 }
 
 // requestNote is what the function tells the host about a request as it
-// serves it: the route its mux matched (Serve).
+// serves it: the route its mux matched (Serve), or the type of the event
+// the event host read.
 type requestNote struct{ route string }
 
 type noteKey struct{}
@@ -242,14 +242,12 @@ type noteKey struct{}
 // /v1/campaigns/{id}/claims) rather than only the method. An HTTP
 // function's ServeHTTP calls it instead of mux.ServeHTTP.
 func Serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
-	mux.ServeHTTP(w, r) // sets r.Pattern
-	if n, ok := r.Context().Value(noteKey{}).(*requestNote); ok && n.route == "" {
-		_, path, found := strings.Cut(r.Pattern, " ") // "POST /v1/…": the method is the span's already
-		if !found {
-			path = r.Pattern
-		}
-		n.route = path
+	mux.ServeHTTP(w, r) // sets r.Pattern, "POST /v1/…": the method is the span's already
+	_, path, found := strings.Cut(r.Pattern, " ")
+	if !found {
+		path = r.Pattern
 	}
+	noteRoute(r.Context(), path)
 }
 
 // statusWriter keeps the status a function answered and the error code

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/surgekit/surge/shared/metrics"
 	"github.com/surgekit/surge/shared/socket"
 	"github.com/surgekit/surge/shared/tracing"
 )
@@ -41,7 +42,7 @@ func Run(ctx context.Context, log *slog.Logger, f Function) error {
 	if err != nil {
 		return err
 	}
-	h, err := newHost(log, f, append(obs, WithPprof(PprofEnabled(os.Getenv)))...)
+	h, err := newHost(log, f, append(obs, WithPprof(PprofEnabled(os.Getenv)), WithMetrics(metrics.Enabled()))...)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ type host struct {
 	pprof    bool // serve net/http/pprof under /debug/pprof/
 	tracing  *tracing.Tracing
 	lines    *lineSampler
-	metrics  *metrics
+	metrics  *hostMetrics
 	draining atomic.Bool
 }
 
@@ -166,8 +167,9 @@ func NewLogger(function string) *slog.Logger {
 }
 
 // Handler is f as Run serves it (health paths included), for tests that
-// drive a function through httptest. Run reads SURGE_PPROF into WithPprof;
-// Handler serves pprof only when given WithPprof(true).
+// drive a function through httptest. Run reads SURGE_PPROF into WithPprof
+// and SURGE_METRICS into WithMetrics; Handler serves pprof only when given
+// WithPprof(true), and counts requests unless given WithMetrics(false).
 func Handler(log *slog.Logger, f Function, opts ...Option) (http.Handler, error) {
 	h, err := newHost(log, f, opts...)
 	if err != nil {

@@ -86,30 +86,34 @@ type row struct {
 }
 
 // writeBatch writes orders in one transaction and returns the rows their
-// order numbers hold afterwards. An integrity error that aborts the whole
-// batch (it should not happen: Submit validates) is isolated by writing
-// each order alone, so one bad order never fails its neighbours.
-func writeBatch(ctx context.Context, pool *pgxpool.Pool, orders []Order) (map[string]row, error) {
-	rows, err := writeTx(ctx, pool, orders)
+// order numbers hold afterwards, and how many of them it wrote (committed
+// now: not there before, nor refused by a guard). An integrity error that
+// aborts the whole batch (it should not happen: Submit validates) is
+// isolated by writing each order alone, so one bad order never fails its
+// neighbours.
+func writeBatch(ctx context.Context, pool *pgxpool.Pool, orders []Order) (map[string]row, int, error) {
+	rows, fresh, err := writeTx(ctx, pool, orders)
 	if !isIntegrity(err) || len(orders) == 1 {
-		return rows, translate(err)
+		return rows, fresh, translate(err)
 	}
-	rows = make(map[string]row, len(orders))
+	rows, fresh = make(map[string]row, len(orders)), 0
 	for _, o := range orders {
-		one, err := writeTx(ctx, pool, []Order{o})
+		one, n, err := writeTx(ctx, pool, []Order{o})
 		if err != nil && !isIntegrity(err) {
-			return nil, translate(err)
+			return nil, fresh, translate(err)
 		}
+		fresh += n
 		for k, v := range one {
 			rows[k] = v
 		}
 	}
-	return rows, nil
+	return rows, fresh, nil
 }
 
-func writeTx(ctx context.Context, pool *pgxpool.Pool, orders []Order) (map[string]row, error) {
-	var rows map[string]row
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+// writeTx is one transaction of writeBatch; fresh counts its orders
+// written, once it committed.
+func writeTx(ctx context.Context, pool *pgxpool.Pool, orders []Order) (rows map[string]row, fresh int, err error) {
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		inserted, written, err := queryInserted(ctx, tx, orders)
 		if err != nil {
 			return fmt.Errorf("insert orders: %w", err)
@@ -121,10 +125,18 @@ func writeTx(ctx context.Context, pool *pgxpool.Pool, orders []Order) (map[strin
 		for _, no := range short {
 			delete(written, no)
 		}
+		for _, o := range inserted { // short may name an order twice (no slot, no unit)
+			if _, ok := written[o.OrderNo]; ok {
+				fresh++
+			}
+		}
 		rows, err = readMissing(ctx, tx, orders, written)
 		return err
 	})
-	return rows, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return rows, fresh, nil
 }
 
 // claimGuards inserts the slots and user units of the inserted orders,

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/surgekit/surge/shared/metrics"
 )
 
 // Committer group-commits the orders concurrent callers Submit: one loop
@@ -160,7 +162,8 @@ func (c *Committer) commit(batch []request) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.WriteTimeout)
 	defer cancel()
-	results, err := writeBatch(ctx, c.pool, orders(live))
+	results, fresh, err := writeBatch(ctx, c.pool, orders(live))
+	metrics.Settled(len(live), fresh)
 	for _, r := range live {
 		r.reply <- answer(r.order, results, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/metrics"
 )
 
 // submitAll submits every order copies times, all at once, and returns
@@ -53,6 +54,7 @@ func TestConcurrentSubmits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pool := newPool(t, 1000, 1)
 			c := newCommitter(t, pool)
+			before := settlements(t)
 			for no, errs := range submitAll(t, c, distinct(1000), tc.copies) {
 				for _, err := range errs {
 					if err != nil {
@@ -62,6 +64,9 @@ func TestConcurrentSubmits(t *testing.T) {
 			}
 			if got := count(t, pool, `SELECT count(*) FROM orders`); got != 1000 {
 				t.Errorf("orders = %d; want 1000", got)
+			}
+			if n := settlements(t) - before; n != 1000 {
+				t.Errorf("surge_settlements_total moved by %v; want 1000: each order counted once", n)
 			}
 			if got := count(t, pool, `SELECT count(*) FROM stock_slots`); got != 1000 {
 				t.Errorf("stock slots = %d; want 1000", got)
@@ -129,4 +134,14 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// settlements is this process's surge_settlements_total.
+func settlements(t *testing.T) float64 {
+	t.Helper()
+	v, err := metrics.Value("surge_settlements_total")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -61,7 +61,8 @@ func TestGuards(t *testing.T) {
 }
 
 // TestOverlapInOneBatch: two orders of one batch claim the same slot; one
-// wins, the other is refused, and no slot is sold twice.
+// wins, the other is refused, and no slot is sold twice; one settlement
+// is counted.
 func TestOverlapInOneBatch(t *testing.T) {
 	pool := newPool(t, 10, 2)
 	c, err := ledger.NewCommitter(pool, ledger.Config{MaxDelay: 200 * time.Millisecond})
@@ -69,9 +70,13 @@ func TestOverlapInOneBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	before := settlements(t)
 	errs := submitBatch(c, []ledger.Order{order("a", 1, 1, 2), order("b", 1, 2, 2)})
 	if (errs[0] == nil) == (errs[1] == nil) {
 		t.Fatalf("errors = %v; want exactly one ErrGuard", errs)
+	}
+	if n := settlements(t) - before; n != 1 {
+		t.Errorf("surge_settlements_total moved by %v; want 1 (the refused order is not written)", n)
 	}
 	if n := count(t, pool, `SELECT count(*) FROM orders`); n != 1 {
 		t.Errorf("orders = %d; want 1", n)

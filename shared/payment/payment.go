@@ -23,6 +23,7 @@ import (
 	"github.com/surgekit/surge/shared/eventsig"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/metrics"
 	"github.com/surgekit/surge/shared/plane"
 	"github.com/surgekit/surge/shared/stock"
 )
@@ -119,12 +120,24 @@ func (c *Closer) Release(ctx context.Context, claimID string, now time.Time) (st
 	if err := c.announce(ctx, events.OrderReleased(o)); err != nil {
 		return f, err
 	}
-	return c.window.GiveBack(ctx, claimID, now)
+	f, err = c.window.GiveBack(ctx, claimID, now)
+	counted(f, err, metrics.Expired)
+	return f, err
 }
 
 // Abandon releases a reservation that can never settle (stock.Window.Abandon).
 func (c *Closer) Abandon(ctx context.Context, claimID string, now time.Time) (stock.Fate, error) {
-	return c.window.Abandon(ctx, claimID, now)
+	f, err := c.window.Abandon(ctx, claimID, now)
+	counted(f, err, metrics.Abandoned)
+	return f, err
+}
+
+// counted counts a give-back that returned the units (stock.Released:
+// this call did, once), for reason.
+func counted(f stock.Fate, err error, reason string) {
+	if err == nil && f.Outcome == stock.Released {
+		metrics.Released(reason)
+	}
 }
 
 // Settle forces the settlement of a reserved claim whose receipt enqueue

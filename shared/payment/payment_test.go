@@ -17,6 +17,7 @@ import (
 	"github.com/surgekit/surge/shared/claim"
 	"github.com/surgekit/surge/shared/keyspace"
 	"github.com/surgekit/surge/shared/ledger"
+	"github.com/surgekit/surge/shared/metrics"
 	"github.com/surgekit/surge/shared/payment"
 	"github.com/surgekit/surge/shared/receipt"
 	"github.com/surgekit/surge/shared/schema"
@@ -97,7 +98,8 @@ func (f *fixture) count(t *testing.T, sql string) int {
 
 // TestReleaseAndSellAgain: a sold-out sale of 2; one reservation is not
 // paid by its deadline and is released; a later buyer gets exactly its
-// slot, settled in PostgreSQL, and nothing is ever oversold.
+// slot, settled in PostgreSQL, and nothing is ever oversold. The
+// release is counted once, a second Release giving nothing back.
 func TestReleaseAndSellAgain(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, 2, 1)
@@ -109,8 +111,15 @@ func TestReleaseAndSellAgain(t *testing.T) {
 	if got, err := f.closer.Release(ctx, b, da.PayBy); err != nil || got.State != claim.Paid {
 		t.Errorf("Release of a paid claim = %+v, %v; want it left paid", got, err)
 	}
+	before, _ := metrics.Value("surge_reservations_released_total", "reason", metrics.Expired)
 	if got, err := f.closer.Release(ctx, a, da.PayBy); err != nil || got.Outcome != stock.Released {
 		t.Fatalf("Release alice = %+v, %v; want released", got, err)
+	}
+	if got, err := f.closer.Release(ctx, a, da.PayBy); err != nil || got.Outcome == stock.Released {
+		t.Fatalf("Release alice again = %+v, %v; want nothing given back twice", got, err)
+	}
+	if after, _ := metrics.Value("surge_reservations_released_total", "reason", metrics.Expired); after-before != 1 {
+		t.Errorf("surge_reservations_released_total{reason=expired} moved by %v; want 1 (released once)", after-before)
 	}
 	if got := f.count(t, `SELECT count(*) FROM orders WHERE state = 'released'`); got != 1 {
 		t.Errorf("released orders = %d; want 1", got)

@@ -43,6 +43,12 @@ func TestDeductBatchDecidesLikeDeduct(t *testing.T) {
 		}
 	}
 	again, err := f.d.DeductBatch(ctx, many)
+	for i := range again {
+		if again[i].New {
+			t.Errorf("claim %d decided again: New is true; want false for a recorded decision", i)
+		}
+		again[i].New = true
+	}
 	if err != nil || len(again) != len(got) || !reflect.DeepEqual(again, got) {
 		t.Errorf("DeductBatch again = %+v, %v; want the recorded %+v", again, err, got)
 	}

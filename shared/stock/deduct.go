@@ -38,7 +38,9 @@ type Request struct {
 // decided, nothing changed); Reason is set for a rejection. A reservation holds stock
 // units FirstSlot..FirstSlot+Qty-1 (or Slots), is the user's Seq-th win in the campaign
 // and must be paid by PayBy. ReservedAt is when the reservation was first
-// made, whatever the delivery that asks again.
+// made, whatever the delivery that asks again. New reports that this call
+// made the decision: false when it was recorded before (a redelivery gets
+// it back) or nothing was decided, so a decision is counted once.
 type Decision struct {
 	State     string
 	Reason    string
@@ -49,6 +51,7 @@ type Decision struct {
 	Slots      []int
 	PayBy      time.Time
 	ReservedAt time.Time
+	New        bool
 }
 
 // Deducter runs the pre-deduct script.
@@ -103,10 +106,10 @@ func (r Request) validate() error {
 }
 
 // decode reads the script's {state, reason, seq, first_slot, pay_by_ms,
-// reserved_ms, slots}.
+// reserved_ms, slots, new}.
 func decode(res []any) (Decision, error) {
-	if len(res) != 7 {
-		return Decision{}, fmt.Errorf("deduct: script returned %d values, want 7", len(res))
+	if len(res) != 8 {
+		return Decision{}, fmt.Errorf("deduct: script returned %d values, want 8", len(res))
 	}
 	state, _ := res[0].(string)
 	reason, _ := res[1].(string)
@@ -122,7 +125,8 @@ func decode(res []any) (Decision, error) {
 	if err != nil {
 		return Decision{}, fmt.Errorf("deduct: %w", err)
 	}
-	d := Decision{State: state, Reason: reason, Seq: int(seq), FirstSlot: int(first), Slots: slots}
+	fresh, _ := res[7].(int64)
+	d := Decision{State: state, Reason: reason, Seq: int(seq), FirstSlot: int(first), Slots: slots, New: fresh == 1}
 	if payBy > 0 {
 		d.PayBy = time.UnixMilli(payBy).UTC()
 	}

@@ -79,6 +79,7 @@ func TestDeductBranches(t *testing.T) {
 			r := req(c.ID, "claim", or(tt.user, "alice"), or(tt.sku, "phone"), tt.qty, orTime(tt.now, open))
 			heldBefore := f.hashInts(t, f.keys.Campaign(c.ID).Held())[r.UserID]
 			got := f.deduct(t, r)
+			tt.want.New = true // every case is the claim's first decision
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Deduct = %+v; want %+v", got, tt.want)
 			}
@@ -150,7 +151,12 @@ func TestDeductIdempotent(t *testing.T) {
 	r := req(c.ID, "one", "alice", "phone", 1, now)
 	first := f.deduct(t, r)
 	r.Now = now.Add(time.Second) // a redelivery, later
-	if again := f.deduct(t, r); !reflect.DeepEqual(again, first) {
+	again := f.deduct(t, r)
+	if !first.New || again.New {
+		t.Errorf("New = %v, then %v; want true for the decision, false for the redelivery", first.New, again.New)
+	}
+	again.New = true
+	if !reflect.DeepEqual(again, first) {
 		t.Errorf("second Deduct = %+v; want the first decision %+v", again, first)
 	}
 	if left := f.remaining(t, c.ID, "phone"); left != 4 {
@@ -171,7 +177,11 @@ func TestDeductRejectionIsFinal(t *testing.T) {
 	r := req(c.ID, "one", "alice", "phone", 1, start.Add(-time.Second))
 	first := f.deduct(t, r)
 	r.Now = start.Add(time.Second) // redelivered once the sale is open
-	if again := f.deduct(t, r); !reflect.DeepEqual(again, first) || again.Reason != events.ReasonNotOpen {
+	again := f.deduct(t, r)
+	if !first.New || again.New {
+		t.Errorf("New = %v, then %v; want true for the rejection, false for the redelivery", first.New, again.New)
+	}
+	if again.New = true; !reflect.DeepEqual(again, first) || again.Reason != events.ReasonNotOpen {
 		t.Errorf("redelivered Deduct = %+v; want the recorded %+v", again, first)
 	}
 	if left := f.remaining(t, c.ID, "phone"); left != 5 {

@@ -39,7 +39,9 @@ const (
 // due index (KEYS[9], claim id → pay_by) that the release driver reads.
 //
 // It returns {state, reason, seq, first_slot, pay_by_ms, reserved_ms,
-// slots}, slots being "" for a range from first_slot.
+// slots, new}, slots being "" for a range from first_slot, new 1 when this
+// run made the decision and 0 when it was recorded before (a redelivery)
+// or the claim was dropped.
 // When it takes a SKU's last unit, or finds none left, it publishes
 // "<campaign> <sku> 0" on the sold-out channel (package soldout reads it):
 // that decision is the only source of a sold-out flag.
@@ -50,11 +52,11 @@ local function recorded()
   local r = redis.call('HMGET', KEYS[5], 'state', 'reason', 'seq', 'first_slot', 'pay_by_ms', 'reserved_ms', 'slots')
   local s = r[1]
   if s == 'reserved' or s == 'rejected' or s == 'settled' or s == 'released' or s == 'paid' or s == 'releasing' then
-    return {s, r[2] or '', tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0, tonumber(r[6]) or 0, r[7] or ''}
+    return {s, r[2] or '', tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0, tonumber(r[6]) or 0, r[7] or '', 0}
   end
   local requested = tonumber(ARGV[9])
   if s == 'refused' or (not s and requested > 0 and now - requested > tonumber(ARGV[10])) then
-    return {'refused', '', 0, 0, 0, 0, ''}
+    return {'refused', '', 0, 0, 0, 0, '', 0}
   end
 end
 
@@ -72,7 +74,7 @@ end
 local function reject(reason)
   record({'state', 'rejected', 'reason', reason})
   redis.call('PUBLISH', KEYS[7], ARGV[5] .. ' rejected')
-  return {'rejected', reason, 0, 0, 0, 0, ''}
+  return {'rejected', reason, 0, 0, 0, 0, '', 1}
 end
 
 local done = recorded()
@@ -123,7 +125,7 @@ end
 record(fields)
 if window > 0 then redis.call('ZADD', KEYS[9], pay_by, ARGV[5]) end
 redis.call('PUBLISH', KEYS[7], ARGV[5] .. ' reserved')
-return {'reserved', '', seq, first, pay_by, now, list}
+return {'reserved', '', seq, first, pay_by, now, list, 1}
 `
 
 // deductScript is built once and run with EVALSHA (EVAL on a cache miss).
