@@ -92,6 +92,13 @@ type Config struct {
 	// shadow plane, with shadow users (-shadow): a live deployment's real
 	// traffic, stock, orders and statistics are not touched.
 	Shadow bool
+
+	// DashboardShot, when set, is where the crowd step saves a screenshot
+	// of the operator's dashboard (admin's GET /dashboard) showing the
+	// crowd's campaign while the crowd runs (-dashboard-shot). It starts
+	// a headless Chromium beside the engine, which takes CPU from it: the
+	// figures of such a run are not the machine's best.
+	DashboardShot string
 }
 
 // Report is one run, JSON-serialisable (.surge/bench/latest.json).

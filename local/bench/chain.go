@@ -52,7 +52,9 @@ func (r *runner) crowd(ctx context.Context) error {
 	if r.cfg.BrokerStats != "" {
 		stopWatch = watchBroker(ctx, r.cfg.BrokerStats, time.Second)
 	}
+	shot := r.shootDashboard(ctx, id)
 	res, err := crowd.Run(ctx, r.saleCrowd(id, s.Users, s.Stock, s.Rate))
+	shot()
 	r.rep.Broker = stopWatch()
 	r.rep.Stalls = stalls(r.rep.Broker)
 	r.keepProfiles("chain", w)

@@ -53,37 +53,44 @@ func New(t testing.TB) context.Context {
 // NewWith is New with options.
 func NewWith(t testing.TB, opt Options) context.Context {
 	t.Helper()
-	if opt.Width == 0 || opt.Height == 0 {
-		opt.Width, opt.Height = 1000, 800
-	}
-	bin := binary(t)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(bin, t.TempDir(), opt)...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no deadline
-		cancel()
-		cancelAlloc()
-		t.Fatalf("browser: start %s: %v", bin, err)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop, err := Start(opt, t.TempDir(), log)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { logConsole(t, ctx) })
 	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
+		stop()
 		wg.Wait()
 	})
 	return ctx
 }
 
-func binary(t testing.TB) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	bin, err := servers.Chromium(ctx, os.Getenv, log)
-	if err != nil {
-		t.Fatalf("browser: %v", err)
+// Start is New outside a test (make bench takes a screenshot with it):
+// a headless Chromium with its profile in dir, found or installed as New
+// does, and the context of its first tab; stop ends the browser.
+func Start(opt Options, dir string, log *slog.Logger) (tab context.Context, stop func(), err error) {
+	if opt.Width == 0 || opt.Height == 0 {
+		opt.Width, opt.Height = 1000, 800
 	}
-	return bin
+	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
+	bin, err := servers.Chromium(ctx, os.Getenv, log)
+	cancel()
+	if err != nil {
+		return nil, nil, err
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(bin, dir, opt)...)
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	stop = func() {
+		cancelTab()
+		cancelAlloc()
+	}
+	if err := chromedp.Do(tab); err != nil { // starts the browser, with no deadline
+		stop()
+		return nil, nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	return tab, stop, nil
 }
 
 // allocatorOptions are chromedp's defaults (headless, no first run, no

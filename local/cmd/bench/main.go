@@ -35,8 +35,10 @@ type options struct {
 	url        string // a running deployment's gateway; "" starts one here
 	adminToken string
 	jwtSecret  string
-	shadow     bool     // every campaign and user on the shadow plane
-	only       []string // bench.Step… to run; nil runs all
+	shadow     bool // every campaign and user on the shadow plane
+	// dashboardShot is where the crowd's dashboard screenshot goes; "" takes none.
+	dashboardShot string
+	only          []string // bench.Step… to run; nil runs all
 	// answerDelay is the crowd's think time before answering a captcha; -1
 	// until set: 0 for the engine started here, captcha.DefaultMinAge for -url.
 	answerDelay time.Duration
@@ -78,12 +80,13 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	clickConns := fs.Int("click-conns", 0, "keep-alive connections of the click phase (overrides the profile's 100)")
 	skipClick := fs.Bool("skip-click", false, "skip the click phase")
 	only := fs.String("only", "", "run only these steps, comma-separated: "+strings.Join(bench.Steps(), ","))
+	dashboardShot := fs.String("dashboard-shot", "", "save a screenshot of the dashboard during the crowd to this PNG file (starts a headless Chromium: that run's figures suffer)")
 	shadow := fs.Bool("shadow", false, "run the click phase and the crowds on the shadow plane, as shadow users: a live deployment (-url) keeps its real stock, orders and statistics")
 	answerDelay := fs.Duration("answer-delay", -1, "how long the crowd waits to answer a captcha (default: 0 here, where the engine takes answers at once; 1s against -url)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	opt := options{size: bench.Default, out: *out, url: *url, shadow: *shadow, answerDelay: *answerDelay,
+	opt := options{size: bench.Default, out: *out, url: *url, shadow: *shadow, answerDelay: *answerDelay, dashboardShot: *dashboardShot,
 		adminToken: getenv("SURGE_ADMIN_TOKEN"), jwtSecret: getenv("SURGE_JWT_SECRET")}
 	if opt.answerDelay < 0 && opt.url != "" {
 		opt.answerDelay = captcha.DefaultMinAge
@@ -136,7 +139,7 @@ func run(ctx context.Context, opt options, stdout io.Writer) (failed bool, err e
 	}
 	cfg := bench.Config{Size: opt.size, Gateway: opt.url, AdminToken: opt.adminToken, JWTSecret: opt.jwtSecret, AnswerDelay: opt.answerDelay,
 		RedisURL: os.Getenv("SURGE_REDIS_URL"), KeyPrefix: os.Getenv("SURGE_KEY_PREFIX"), DatabaseURL: os.Getenv("SURGE_DATABASE_URL"),
-		Dir: opt.out, Log: os.Stderr, Only: opt.only, Shadow: opt.shadow}
+		Dir: opt.out, Log: os.Stderr, Only: opt.only, Shadow: opt.shadow, DashboardShot: opt.dashboardShot}
 	if opt.url == "" {
 		stop, err := startLocal(ctx, root, opt.out, &cfg)
 		if err != nil {

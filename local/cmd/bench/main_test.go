@@ -261,11 +261,12 @@ func TestParse(t *testing.T) {
 // received while observability was on.
 func checkObservability(t *testing.T, o *bench.ObservabilityCost) {
 	t.Helper()
-	if o == nil || len(o.Off) != 2 || len(o.On) != 2 {
-		t.Fatalf("observability step: %+v; want 2 crowds off and 2 on", o)
+	if o == nil || len(o.Off) != 2 || len(o.Sampled) != 2 || len(o.On) != 2 {
+		t.Fatalf("observability step: %+v; want 2 crowds off, 2 sampled and 2 on", o)
 	}
-	if o.CPUPerClaimOff <= 0 || o.CPUPerClaimOn <= 0 || o.Ratio <= 0 {
-		t.Errorf("observability cost: off %.0f µs, on %.0f µs, ratio %.2f; want all measured", o.CPUPerClaimOff, o.CPUPerClaimOn, o.Ratio)
+	if o.CPUPerClaimOff <= 0 || o.CPUPerClaimSampled <= 0 || o.CPUPerClaimOn <= 0 || o.SampledRatio <= 0 || o.Ratio <= 0 {
+		t.Errorf("observability cost: off %.0f µs, sampled %.0f µs, on %.0f µs, ratios %.2f and %.2f; want all measured",
+			o.CPUPerClaimOff, o.CPUPerClaimSampled, o.CPUPerClaimOn, o.SampledRatio, o.Ratio)
 	}
 	if o.TraceExports == 0 || o.TraceBytes == 0 {
 		t.Errorf("the collector took %d exports (%d bytes) while observability was on; want spans", o.TraceExports, o.TraceBytes)
