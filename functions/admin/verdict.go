@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/surgekit/surge/shared/s3json"
 )
 
 // Verdict is the last reconcile pass over a campaign, from its report.
@@ -41,18 +39,12 @@ type passReport struct {
 	} `json:"campaigns"`
 }
 
-// reportStore is the part of the S3 client the verdicts read with.
-type reportStore interface {
-	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
-	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
-}
-
 // Verdicts keeps the last reconcile verdict of every campaign of a plane.
 // It reads the reports reconcile writes, only those newer than the last
 // it read (their keys sort by time), at most every verdictsEvery, and of
 // a long backlog of them only the newest maxNewReports.
 type Verdicts struct {
-	store   reportStore
+	store   s3json.Store
 	bucket  string
 	prefix  string // <plane prefix>reconcile/
 	timeout time.Duration
@@ -72,7 +64,7 @@ const (
 
 // NewVerdicts reads the reports under prefix (the plane's object prefix)
 // in bucket; nil when store is nil (no verdict is ever shown).
-func NewVerdicts(store reportStore, bucket, prefix string, timeout time.Duration) *Verdicts {
+func NewVerdicts(store s3json.Store, bucket, prefix string, timeout time.Duration) *Verdicts {
 	if store == nil {
 		return nil
 	}
@@ -122,45 +114,11 @@ func (v *Verdicts) refresh(ctx context.Context) error {
 
 // newKeys lists the report keys after the newest read.
 func (v *Verdicts) newKeys(ctx context.Context) ([]string, error) {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(v.bucket), Prefix: aws.String(v.prefix)}
-	if v.after != "" {
-		in.StartAfter = aws.String(v.after)
-	}
-	pages := s3.NewListObjectsV2Paginator(v.store, in)
-	var keys []string
-	for pages.HasMorePages() {
-		page, err := v.page(ctx, pages)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
-		}
-	}
-	return keys, nil
-}
-
-func (v *Verdicts) page(ctx context.Context, pages *s3.ListObjectsV2Paginator) (*s3.ListObjectsV2Output, error) {
-	ctx, cancel := context.WithTimeout(ctx, v.timeout)
-	defer cancel()
-	page, err := pages.NextPage(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list reconcile reports: %w", err)
-	}
-	return page, nil
+	return s3json.Keys(ctx, v.store, v.bucket, v.prefix, v.after, v.timeout)
 }
 
 func (v *Verdicts) read(ctx context.Context, key string) (passReport, error) {
-	ctx, cancel := context.WithTimeout(ctx, v.timeout)
-	defer cancel()
-	out, err := v.store.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(v.bucket), Key: aws.String(key)})
-	if err != nil {
-		return passReport{}, fmt.Errorf("get reconcile report %s: %w", key, err)
-	}
-	defer out.Body.Close()
 	var r passReport
-	if err := json.NewDecoder(out.Body).Decode(&r); err != nil {
-		return passReport{}, fmt.Errorf("reconcile report %s: %w", key, err)
-	}
-	return r, nil
+	err := s3json.Read(ctx, v.store, v.bucket, key, v.timeout, &r)
+	return r, err
 }

@@ -2,20 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/surgekit/surge/shared/campaign"
 	"github.com/surgekit/surge/shared/fn"
 	"github.com/surgekit/surge/shared/httpapi"
+	"github.com/surgekit/surge/shared/s3json"
 )
 
 // Listing limits of GET /v1/campaigns/{id}/reconcile: ?limit= defaults to
@@ -173,43 +169,11 @@ func (f *Function) known(ctx context.Context, id string) error {
 
 // reportKeys lists this plane's report keys, oldest first.
 func (f *Function) reportKeys(ctx context.Context) ([]string, error) {
-	prefix := f.cfg.Plane.ObjectPrefix() + "reconcile/"
-	pages := s3.NewListObjectsV2Paginator(f.cfg.S3, &s3.ListObjectsV2Input{Bucket: aws.String(f.cfg.Bucket), Prefix: aws.String(prefix)})
-	var keys []string
-	for pages.HasMorePages() {
-		page, err := f.listPage(ctx, pages)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
-		}
-	}
-	slices.Sort(keys)
-	return keys, nil
-}
-
-func (f *Function) listPage(ctx context.Context, pages *s3.ListObjectsV2Paginator) (*s3.ListObjectsV2Output, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
-	defer cancel()
-	page, err := pages.NextPage(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list reports: %w", err)
-	}
-	return page, nil
+	return s3json.Keys(ctx, f.cfg.S3, f.cfg.Bucket, f.cfg.Plane.ObjectPrefix()+"reconcile/", "", f.cfg.Timeout)
 }
 
 func (f *Function) readReport(ctx context.Context, key string) (Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
-	defer cancel()
-	out, err := f.cfg.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.cfg.Bucket), Key: aws.String(key)})
-	if err != nil {
-		return Report{}, fmt.Errorf("get report %s: %w", key, err)
-	}
-	defer out.Body.Close()
 	var r Report
-	if err := json.NewDecoder(out.Body).Decode(&r); err != nil {
-		return Report{}, fmt.Errorf("report %s: %w", key, err)
-	}
-	return r, nil
+	err := s3json.Read(ctx, f.cfg.S3, f.cfg.Bucket, key, f.cfg.Timeout, &r)
+	return r, err
 }
