@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -143,12 +144,30 @@ func (s *stack) buy(t *testing.T, campaignID, sku string, from, n int, header ..
 	return claims
 }
 
-// click posts one claim with header and returns its id; anything but a
-// 202 is an error.
+// click posts one claim with header and returns its id, after up to
+// three retries of a 503 after its Retry-After-Ms, as a patient buyer
+// retries (a refused claim leaves nothing behind, so a retry is a clean
+// new claim); anything but a 202 in the end is an error. The 503s are the
+// engine shedding while the test's machine is busy, not the shadow plane
+// leaking into the real one, which is what the callers test.
 func (s *stack) click(campaignID, tok string, body []byte, header ...string) (string, error) {
+	var err error
+	for range 4 {
+		var id string
+		var wait time.Duration
+		if id, wait, err = s.clickOnce(campaignID, tok, body, header...); err == nil || wait == 0 {
+			return id, err
+		}
+		time.Sleep(wait)
+	}
+	return "", err
+}
+
+// clickOnce is one attempt of click; wait is the Retry-After-Ms of a 503.
+func (s *stack) clickOnce(campaignID, tok string, body []byte, header ...string) (id string, wait time.Duration, err error) {
 	req, err := http.NewRequest(http.MethodPost, s.URL()+"/v1/campaigns/"+campaignID+"/claims", bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -157,14 +176,17 @@ func (s *stack) click(campaignID, tok string, body []byte, header ...string) (st
 	}
 	resp, err := s.api.http.Do(req)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer resp.Body.Close()
 	var a accepted
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != http.StatusAccepted {
-		return "", fmt.Errorf("status %d %+v (%v); want 202", resp.StatusCode, a, err)
+		if ms, convErr := strconv.Atoi(resp.Header.Get("Retry-After-Ms")); resp.StatusCode == http.StatusServiceUnavailable && convErr == nil {
+			wait = time.Duration(ms) * time.Millisecond
+		}
+		return "", wait, fmt.Errorf("status %d %+v (%v); want 202", resp.StatusCode, a, err)
 	}
-	return a.ClaimID, nil
+	return a.ClaimID, 0, nil
 }
 
 func merge(a, b map[string]string) map[string]string {
