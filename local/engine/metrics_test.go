@@ -1,16 +1,15 @@
 package engine_test
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+
+	"github.com/surgekit/surge/local/scrape"
+	"github.com/surgekit/surge/shared/metrics"
 )
 
 // A sale's metrics, scraped from GET /metrics of every function instance
@@ -110,21 +109,7 @@ func scrapeAll(t *testing.T, s *stack) scraped {
 		if name == "broker" || name == "gateway" {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/metrics", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			cancel()
-			t.Fatalf("scrape %s: %v", name, err)
-		}
-		parser := expfmt.NewTextParser(model.UTF8Validation)
-		families, err := parser.TextToMetricFamilies(resp.Body)
-		resp.Body.Close()
-		cancel()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("scrape %s: status %d, %v", name, resp.StatusCode, err)
-		}
-		out[name] = families
+		out[name] = scrape.Families(t, url+"/metrics")
 	}
 	return out
 }
@@ -134,36 +119,11 @@ func scrapeAll(t *testing.T, s *stack) scraped {
 func (s scraped) sum(name string, labels ...string) float64 {
 	var total float64
 	for _, families := range s {
-		f, ok := families[name]
-		if !ok {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if !labelled(m, labels) {
-				continue
-			}
-			switch {
-			case m.GetCounter() != nil:
-				total += m.GetCounter().GetValue()
-			case m.GetHistogram() != nil:
-				total += float64(m.GetHistogram().GetSampleCount())
-			}
+		if f, ok := families[name]; ok {
+			total += metrics.Sum(f, labels...)
 		}
 	}
 	return total
-}
-
-func labelled(m *dto.Metric, labels []string) bool {
-	for i := 0; i+1 < len(labels); i += 2 {
-		found := false
-		for _, l := range m.GetLabel() {
-			found = found || (l.GetName() == labels[i] && l.GetValue() == labels[i+1])
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
 
 // noLabelHolds fails t if any surge_ metric has a label value holding one

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -42,7 +43,20 @@ func (s Samples) Value(name string, labels ...string) (float64, bool) {
 // the Prometheus text format.
 func Get(t testing.TB, url string) Samples {
 	t.Helper()
-	resp, err := http.Get(url)
+	out := Samples{}
+	for name, f := range Families(t, url) {
+		for _, m := range f.GetMetric() {
+			add(out, name, m)
+		}
+	}
+	return out
+}
+
+// Families scrapes url as Get does and returns the page's families by
+// name, for a test that reads them whole (summing over labels, say).
+func Families(t testing.TB, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := client.Get(url)
 	if err != nil {
 		t.Fatalf("scrape %s: %v", url, err)
 	}
@@ -55,14 +69,12 @@ func Get(t testing.TB, url string) Samples {
 	if err != nil {
 		t.Fatalf("scrape %s: %v", url, err)
 	}
-	out := Samples{}
-	for name, f := range families {
-		for _, m := range f.GetMetric() {
-			add(out, name, m)
-		}
-	}
-	return out
+	return families
 }
+
+// client bounds a scrape, so a process that stopped answering fails the
+// test instead of hanging it.
+var client = &http.Client{Timeout: 10 * time.Second}
 
 func add(out Samples, name string, m *dto.Metric) {
 	var labels []string

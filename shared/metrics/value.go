@@ -14,26 +14,33 @@ func Value(name string, labels ...string) (float64, error) {
 	}
 	var sum float64
 	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if !Labelled(m, labels...) {
-				continue
-			}
-			switch {
-			case m.GetCounter() != nil:
-				sum += m.GetCounter().GetValue()
-			case m.GetHistogram() != nil:
-				sum += float64(m.GetHistogram().GetSampleCount())
-			}
+		if f.GetName() == name {
+			sum += Sum(f, labels...)
 		}
 	}
 	return sum, nil
 }
 
-// Labelled reports whether m has every label of labels (name, value, …).
-func Labelled(m *dto.Metric, labels ...string) bool {
+// Sum adds up the counters (or the histograms' counts) of family f whose
+// labels include labels (name, value, …).
+func Sum(f *dto.MetricFamily, labels ...string) float64 {
+	var sum float64
+	for _, m := range f.GetMetric() {
+		if !labelled(m, labels...) {
+			continue
+		}
+		switch {
+		case m.GetCounter() != nil:
+			sum += m.GetCounter().GetValue()
+		case m.GetHistogram() != nil:
+			sum += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum
+}
+
+// labelled reports whether m has every label of labels (name, value, …).
+func labelled(m *dto.Metric, labels ...string) bool {
 	for i := 0; i+1 < len(labels); i += 2 {
 		found := false
 		for _, l := range m.GetLabel() {
