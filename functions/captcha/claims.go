@@ -48,18 +48,7 @@ var errPublish = httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "c
 // Every answer is counted (metrics.Click): accepted, or refused by its
 // error code.
 func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
-	sw := f.d.Switches.Now()
-	if err := f.degraded(sw); err != nil {
-		f.fail(w, r, err)
-		return
-	}
-	if !f.enter() {
-		metrics.Click(metrics.Refused, refusal(errOverloaded))
-		f.fail(w, r, errOverloaded)
-		return
-	}
-	defer f.leave()
-	a, err := f.claim(w, r, sw)
+	a, err := f.admit(w, r)
 	if err != nil {
 		metrics.Click(metrics.Refused, refusal(err))
 		f.fail(w, r, err)
@@ -67,6 +56,20 @@ func (f *Function) acceptClaim(w http.ResponseWriter, r *http.Request) {
 	}
 	metrics.Click(metrics.Accepted, "")
 	httpapi.WriteJSON(w, http.StatusAccepted, a)
+}
+
+// admit runs a click past the degrade switches and the in-flight bound,
+// then claims.
+func (f *Function) admit(w http.ResponseWriter, r *http.Request) (Accepted, error) {
+	sw := f.d.Switches.Now()
+	if err := f.degraded(sw); err != nil {
+		return Accepted{}, err
+	}
+	if !f.enter() {
+		return Accepted{}, errOverloaded
+	}
+	defer f.leave()
+	return f.claim(w, r, sw)
 }
 
 // claim runs the funnel: auth, campaign, body, the local sold-out flag,
