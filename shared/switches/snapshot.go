@@ -6,21 +6,32 @@ import (
 )
 
 // Snapshot is the state of every switch at one version. A nil or empty
-// snapshot has every switch off.
+// snapshot has every switch off. The values are decoded once, when the
+// snapshot is made: a click reads a switch with one map lookup.
 type Snapshot struct {
 	version int64
 	values  map[string]json.RawMessage // Target.field → value
+	enabled map[Target]bool            // the targets whose value is true
+	shed    float64                    // shed_fraction, within 0..1
 }
 
 // newSnapshot reads the Redis hash's fields (version and one per switch).
 func newSnapshot(fields map[string]string) *Snapshot {
-	s := &Snapshot{values: make(map[string]json.RawMessage, len(fields))}
+	s := &Snapshot{values: make(map[string]json.RawMessage, len(fields)), enabled: make(map[Target]bool)}
 	for f, v := range fields {
 		if f == versionField {
 			s.version, _ = strconv.ParseInt(v, 10, 64)
 			continue
 		}
 		s.values[f] = json.RawMessage(v)
+		var b bool
+		if json.Unmarshal(s.values[f], &b) == nil && b {
+			s.enabled[parseField(f)] = true
+		}
+	}
+	var shed float64
+	if json.Unmarshal(s.values[Target{Name: ShedFraction}.field()], &shed) == nil {
+		s.shed = min(max(shed, 0), 1)
 	}
 	return s
 }
@@ -34,11 +45,7 @@ func (s *Snapshot) Version() int64 {
 }
 
 func (s *Snapshot) on(t Target) bool {
-	if s == nil {
-		return false
-	}
-	var b bool
-	return json.Unmarshal(s.values[t.field()], &b) == nil && b
+	return s != nil && s.enabled[t]
 }
 
 // PauseClaims reports whether new claims are paused.
@@ -59,11 +66,7 @@ func (s *Snapshot) ShedFraction() float64 {
 	if s == nil {
 		return 0
 	}
-	var f float64
-	if json.Unmarshal(s.values[Target{Name: ShedFraction}.field()], &f) != nil {
-		return 0
-	}
-	return min(max(f, 0), 1)
+	return s.shed
 }
 
 // PauseSettlement reports whether settlement is paused.
