@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"sync"
 	"time"
 
@@ -96,7 +95,6 @@ func (v *Verdicts) refresh(ctx context.Context) error {
 	if err != nil || len(keys) == 0 {
 		return err
 	}
-	slices.Sort(keys)
 	for _, key := range keys[max(len(keys)-maxNewReports, 0):] {
 		r, err := v.read(ctx, key)
 		if err != nil {
