@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -300,13 +302,31 @@ func TestStopReleasesEveryWaiter(t *testing.T) {
 	}
 	answers := make([]*httptest.ResponseRecorder, waiters)
 	var wg sync.WaitGroup
+	var stopping atomic.Bool
+	var mu sync.Mutex
+	var early []string // the answers given before Stop
 	for i, id := range ids {
 		answers[i] = httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, "/v1/claims/"+id+"?wait=30s", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		wg.Go(func() { f.ServeHTTP(answers[i], req) })
+		wg.Go(func() {
+			f.ServeHTTP(answers[i], req)
+			if !stopping.Load() { // answered before Stop: it never waited
+				mu.Lock()
+				early = append(early, fmt.Sprintf("%d %s", answers[i].Code, bytes.TrimSpace(answers[i].Body.Bytes())))
+				mu.Unlock()
+			}
+		})
 	}
-	until(t, "1,000 waiting", func() bool { return f.hub.Stats().Waiting == waiters })
+	until(t, "1,000 waiting", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(early) > 0 {
+			t.Fatalf("%d of the waiters answered before Stop, the first: %s", len(early), early[0])
+		}
+		return f.hub.Stats().Waiting == waiters
+	})
+	stopping.Store(true)
 	stopped := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
